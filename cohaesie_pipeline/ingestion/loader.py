@@ -1,0 +1,298 @@
+"""Validated, atomic loading of deliveries and registers into the warehouse's `raw` schema.
+
+A quarter is replaced in one transaction: the old rows of that quarter are deleted and the new ones
+inserted, and the transaction only commits when every file of the delivery passed validation. A bad
+delivery therefore leaves the previously loaded data exactly as it was, and a corrected re-delivery
+never duplicates rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pandera.pandas as pa
+
+from cohaesie_pipeline.ingestion.errors import EXAMPLES_PER_PROBLEM, FileProblem, ValidationFailed
+from cohaesie_pipeline.ingestion.reader import CHUNK_ROWS, file_sha256, read_table
+from cohaesie_pipeline.ingestion.schemas import (
+    Context, FileSpec, delivery_specs, messages, parse_dates, register_specs,
+)
+from cohaesie_pipeline.quarters import Quarter
+
+DELIVERY_FILES = ("patienten", "meetwaarden", "declaraties")
+REGISTER_FILES = ("praktijken", "praktijkhouders", "praktijkbezoeken", "verbetertrajecten")
+
+RAW_DDL = """
+create schema if not exists raw;
+create table if not exists raw.patienten (
+    quarter varchar not null, patientnummer varchar not null, praktijk_agb varchar not null,
+    zorgprogramma varchar not null, uzovi varchar not null, geboortejaar integer not null,
+    geslacht varchar not null, startdatum date not null, einddatum date, hoofdbehandelaar varchar not null,
+    source_line integer not null);
+create table if not exists raw.meetwaarden (
+    quarter varchar not null, patientnummer varchar not null, praktijk_agb varchar not null,
+    bepalingnummer integer not null, memocode varchar, datum date not null, waarde varchar, eenheid varchar,
+    source_line integer not null);
+create table if not exists raw.declaraties (
+    quarter varchar not null, patientnummer varchar not null, praktijk_agb varchar not null,
+    zorgprogramma varchar not null, uzovi varchar not null, periode_start date not null,
+    periode_eind date not null, bedrag decimal(12, 2) not null, source_line integer not null);
+create table if not exists raw.deliveries (
+    quarter varchar not null, file_kind varchar not null, file_name varchar not null, sha256 varchar not null,
+    encoding varchar not null, rows_read bigint not null, rows_loaded bigint not null,
+    loaded_at timestamp not null);
+create table if not exists raw.praktijken (
+    praktijk_agb varchar not null, praktijk_naam varchar not null, hagro varchar, plaats varchar,
+    source_line integer not null);
+create table if not exists raw.praktijkhouders (
+    praktijk_agb varchar not null, huisarts_agb varchar not null, huisarts_naam varchar not null,
+    van date not null, tot date, source_line integer not null);
+create table if not exists raw.praktijkbezoeken (
+    praktijk_agb varchar not null, datum date not null, soort varchar not null, source_line integer not null);
+create table if not exists raw.verbetertrajecten (
+    praktijk_agb varchar not null, zorgprogramma varchar not null, stap varchar not null, datum date not null,
+    bevestigd_op date, afspraken varchar, source_line integer not null);
+create table if not exists raw.register_files (
+    register varchar not null, file_name varchar not null, sha256 varchar not null, encoding varchar not null,
+    rows_loaded bigint not null, loaded_at timestamp not null);
+"""
+
+# How text cells become typed columns once they passed validation.
+_DATE_COLUMNS = {"startdatum", "einddatum", "datum", "periode_start", "periode_eind", "van", "tot", "bevestigd_op"}
+_UPPER_COLUMNS = {"zorgprogramma", "geslacht", "hoofdbehandelaar"}
+_LOWER_COLUMNS = {"soort", "stap"}
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(RAW_DDL)
+
+
+def find_file(folder: Path, kind: str) -> Path | None:
+    """A delivery file may be .csv or .xlsx; names are matched case-insensitively."""
+    if not folder.is_dir():
+        return None
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and p.stem.lower() == kind and p.suffix.lower() in (".csv", ".xlsx"):
+            return p
+    return None
+
+
+@dataclass
+class FileResult:
+    kind: str
+    path: Path
+    sha256: str
+    encoding: str = ""
+    rows_read: int = 0
+    rows_loaded: int = 0
+
+
+@dataclass
+class LoadResult:
+    files: list[FileResult] = field(default_factory=list)
+
+    def by_kind(self) -> dict[str, FileResult]:
+        return {f.kind: f for f in self.files}
+
+
+class _ProblemCollector:
+    """Keeps the first examples of each (column, check) and counts the rest, across chunks."""
+
+    def __init__(self, display: str, msgs: dict[str, str]):
+        self.display = display
+        self.msgs = msgs
+        self.examples: dict[tuple[str, str], list[tuple[int, str]]] = {}
+        self.counts: dict[tuple[str, str], int] = {}
+
+    def add_failures(self, fc: pd.DataFrame) -> None:
+        for (column, check), grp in fc.groupby(["column", "check"], sort=False):
+            key = str(check)
+            if ":" in key:  # row-level check: report it on the column named after the colon
+                key, target = key.split(":", 1)
+                if column != target:
+                    continue
+            grp = grp.drop_duplicates("index").sort_values("index")
+            k = (str(column), key)
+            self.counts[k] = self.counts.get(k, 0) + len(grp)
+            ex = self.examples.setdefault(k, [])
+            for line, value in zip(grp["index"], grp["failure_case"]):
+                if len(ex) >= EXAMPLES_PER_PROBLEM:
+                    break
+                ex.append((int(line), str(value)))
+
+    def problems(self) -> list[FileProblem]:
+        out = []
+        for k, ex in self.examples.items():
+            column, key = k
+            extra = self.counts[k] - len(ex)
+            for j, (line, value) in enumerate(ex):
+                out.append(FileProblem(self.display, line, column, value, self.msgs.get(key, key),
+                                       total=1 + (extra if j == len(ex) - 1 else 0)))
+        return sorted(out, key=lambda p: (p.line or 0))
+
+    def __bool__(self) -> bool:
+        return bool(self.counts)
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for col in out.columns:
+        if col in _DATE_COLUMNS:
+            out[col] = parse_dates(out[col].where(out[col] != ""))
+        elif col in _UPPER_COLUMNS:
+            out[col] = out[col].str.upper()
+        elif col in _LOWER_COLUMNS:
+            out[col] = out[col].str.lower()
+        elif col == "bedrag":
+            out[col] = out[col].str.replace(",", ".", regex=False)
+        elif col in ("memocode", "eenheid", "waarde", "hagro", "plaats", "afspraken"):
+            out[col] = out[col].where(out[col] != "")
+    out["source_line"] = out.index.astype("int64")
+    return out
+
+
+def _insert(con, table: str, df: pd.DataFrame, quarter: str | None) -> None:
+    con.register("_chunk", df)
+    try:
+        cols = [c for c in df.columns]
+        select = ", ".join(
+            f"cast({c} as date)" if c in _DATE_COLUMNS else f"cast({c} as decimal(12,2))" if c == "bedrag" else c
+            for c in cols)
+        prefix = "quarter, " if quarter else ""
+        value_prefix = f"'{quarter}', " if quarter else ""
+        con.execute(f"insert into raw.{table} ({prefix}{', '.join(cols)}) select {value_prefix}{select} from _chunk")
+    finally:
+        con.unregister("_chunk")
+
+
+def _load_file(con, spec: FileSpec, path: Path, msgs: dict[str, str], quarter: str | None,
+               chunk_rows: int) -> tuple[FileResult, list[FileProblem]]:
+    result = FileResult(spec.kind, path, file_sha256(path))
+    collector = _ProblemCollector(path.name, msgs)
+    try:
+        for chunk in read_table(path, spec.columns, chunk_rows):
+            result.encoding = chunk.encoding
+            result.rows_read += len(chunk.frame)
+            try:
+                spec.schema.validate(chunk.frame, lazy=True)
+            except pa.errors.SchemaErrors as exc:
+                collector.add_failures(exc.failure_cases)
+            if collector:
+                continue  # keep reading to count every problem, but load nothing
+            _insert(con, spec.kind, _typed(chunk.frame), quarter)
+            result.rows_loaded += len(chunk.frame)
+    except ValidationFailed as exc:
+        return result, collector.problems() + exc.problems
+    if result.rows_read == 0 and quarter is not None:
+        return result, [FileProblem(path.name, None, None, None,
+                                    "has a header but no data rows (expected the quarter's export)")]
+    return result, collector.problems()
+
+
+def _duplicate_problems(con, table: str, keys: list[str], display: str, quarter: str | None) -> list[FileProblem]:
+    where = f"where quarter = '{quarter}'" if quarter else ""
+    rows = con.execute(f"""
+        select {', '.join(keys)}, list(source_line order by source_line) as lines
+        from raw.{table} {where} group by all having count(*) > 1 order by min(source_line) limit 6""").fetchall()
+    if not rows:
+        return []
+    total = con.execute(f"""select count(*) from (select 1 from raw.{table} {where}
+                            group by {', '.join(keys)} having count(*) > 1)""").fetchone()[0]
+    out = []
+    for r in rows[:EXAMPLES_PER_PROBLEM]:
+        lines = r[-1]
+        out.append(FileProblem(display, lines[1], keys[0], str(r[0]),
+                               f"appears more than once for the same {' + '.join(keys)} (lines "
+                               f"{', '.join(map(str, lines))}; expected one row each)",
+                               total=1))
+    if total > len(out):
+        out[-1] = FileProblem(out[-1].file, out[-1].line, out[-1].column, out[-1].value, out[-1].problem,
+                              total=1 + total - len(out))
+    return out
+
+
+_UNIQUE_KEYS = {
+    "patienten": ["patientnummer", "zorgprogramma"],
+    "declaraties": ["patientnummer", "zorgprogramma"],
+    "praktijken": ["praktijk_agb"],
+}
+
+
+def load_delivery(con: duckdb.DuckDBPyConnection, quarter: Quarter, folder: Path,
+                  chunk_rows: int = CHUNK_ROWS) -> LoadResult:
+    """Replace `quarter` in the raw tables with the delivery in `folder`, or change nothing at all."""
+    ensure_raw_schema(con)
+    missing = [k for k in DELIVERY_FILES if find_file(folder, k) is None]
+    if missing:
+        raise ValidationFailed([FileProblem(
+            str(folder), None, None, None,
+            f"is an incomplete delivery for {quarter}: {', '.join(m + '.csv/.xlsx' for m in missing)} missing "
+            f"(expected {', '.join(DELIVERY_FILES)})")])
+    specs = delivery_specs(quarter)
+    msgs = messages(Context(quarter))
+    q = str(quarter)
+    result, problems = LoadResult(), []
+    con.begin()
+    try:
+        for kind in DELIVERY_FILES:
+            con.execute(f"delete from raw.{kind} where quarter = ?", [q])
+            con.execute("delete from raw.deliveries where quarter = ? and file_kind = ?", [q, kind])
+        for kind in DELIVERY_FILES:
+            path = find_file(folder, kind)
+            fr, file_problems = _load_file(con, specs[kind], path, msgs, q, chunk_rows)
+            if not file_problems and kind in _UNIQUE_KEYS:
+                file_problems = _duplicate_problems(con, kind, _UNIQUE_KEYS[kind], path.name, q)
+            problems += file_problems
+            result.files.append(fr)
+        if problems:
+            raise ValidationFailed(problems, context=f"Delivery {q} rejected; the warehouse keeps what it had "
+                                                     f"for {q}. Fix these rows and deliver again:")
+        now = datetime.now()
+        for fr in result.files:
+            con.execute("insert into raw.deliveries values (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [q, fr.kind, fr.path.name, fr.sha256, fr.encoding, fr.rows_read, fr.rows_loaded, now])
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return result
+
+
+def load_registers(con: duckdb.DuckDBPyConnection, folder: Path, chunk_rows: int = CHUNK_ROWS) -> LoadResult:
+    """Replace all registers at once: they are the staff's current record, history included."""
+    ensure_raw_schema(con)
+    missing = [k for k in REGISTER_FILES if find_file(folder, k) is None]
+    if missing:
+        raise ValidationFailed([FileProblem(
+            str(folder), None, None, None,
+            f"misses register(s) {', '.join(m + '.csv' for m in missing)} (expected {', '.join(REGISTER_FILES)})")])
+    specs = register_specs()
+    msgs = messages(Context(None))
+    result, problems = LoadResult(), []
+    con.begin()
+    try:
+        for kind in REGISTER_FILES:
+            con.execute(f"delete from raw.{kind}")
+        con.execute("delete from raw.register_files")
+        for kind in REGISTER_FILES:
+            path = find_file(folder, kind)
+            fr, file_problems = _load_file(con, specs[kind], path, msgs, None, chunk_rows)
+            if not file_problems and kind in _UNIQUE_KEYS:
+                file_problems = _duplicate_problems(con, kind, _UNIQUE_KEYS[kind], path.name, None)
+            problems += file_problems
+            result.files.append(fr)
+        if problems:
+            raise ValidationFailed(problems, context="Registers rejected; the warehouse keeps the registers it "
+                                                     "had. Fix these rows and save the register again:")
+        now = datetime.now()
+        for fr in result.files:
+            con.execute("insert into raw.register_files values (?, ?, ?, ?, ?, ?)",
+                        [fr.kind, fr.path.name, fr.sha256, fr.encoding, fr.rows_loaded, now])
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return result
