@@ -250,7 +250,9 @@ class Generator:
                 k = int(math.ceil((self.t_end - self.t0) / slot)) + 2
                 phase = rng.uniform(0, slot, n)
                 slot_start = self.t0 - phase[:, None] + np.arange(k)[None, :] * slot
-                when = (slot_start + rng.uniform(0, slot, (n, k))).astype(np.int64)
+                # planned controls come about one interval apart (a yearly check 11-13 months after the last)
+                jitter = min(30.0, slot * 0.15)
+                when = (slot_start + slot / 2 + rng.uniform(-jitter, jitter, (n, k))).astype(np.int64)
                 noise = float(np.clip(rng.normal(1.0, 0.035), 0.88, 1.05))
                 factor = np.full(when.shape, noise)
                 if role is not None and role.program == prog and concept.name in role.concepts:

@@ -1,0 +1,45 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+MANIFEST := dbt_project/target/manifest.json
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+UI_PORT ?= 3000
+
+.PHONY: setup run test ui bench lint clean
+
+setup: $(STAMP) $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+$(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
+
+$(DAGSTER_HOME)/dagster.yaml: ops/dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	cp ops/dagster.yaml $@
+
+run: setup
+	@if [ ! -d "$${COHAESIE_DATA_DIR:-data}/inbox" ]; then $(BIN)/cohaesie demo-data; fi
+	$(BIN)/cohaesie run --all
+
+test: setup
+	$(BIN)/pytest -n 2 --dist loadfile
+
+ui: setup
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
+
+bench: setup
+	$(BIN)/python bench/run_benchmarks.py
+
+lint: setup
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) dbt_project/target dbt_project/logs .pytest_cache

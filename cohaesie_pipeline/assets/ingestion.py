@@ -1,0 +1,87 @@
+"""Ingestion layer: each quarter's delivery and the care group's registers, validated against the data
+contract (pandera) and loaded into the warehouse's `raw` schema in one transaction."""
+
+from dagster import (
+    AssetCheckResult, AssetCheckSpec, AssetExecutionContext, AssetKey, AssetSpec, Failure, MaterializeResult,
+    MetadataValue, multi_asset,
+)
+
+from cohaesie_pipeline.ingestion.errors import ValidationFailed
+from cohaesie_pipeline.ingestion.loader import DELIVERY_FILES, REGISTER_FILES, load_delivery, load_registers
+from cohaesie_pipeline.partitions import quarter_partitions
+from cohaesie_pipeline.paths import inbox_dir, registers_dir
+from cohaesie_pipeline.quarters import Quarter
+from cohaesie_pipeline.resources import Warehouse
+
+OWNER = "team:data-engineering"
+
+_DESCRIPTIONS = {
+    "patienten": "Enrolment in the chronic-care programs on the peildatum (patienten.csv/.xlsx), per quarter.",
+    "meetwaarden": "Measurements of the enrolled patients, 36 months of history (meetwaarden.csv/.xlsx).",
+    "declaraties": "Chain-care fees declared for the quarter (declaraties.csv/.xlsx).",
+    "praktijken": "Register of member practices (praktijken.csv).",
+    "praktijkhouders": "Register of the GPs holding each practice over time (praktijkhouders.csv).",
+    "praktijkbezoeken": "Register of practice visits by the consultants (praktijkbezoeken.csv).",
+    "verbetertrajecten": "Register of improvement trajectory steps (verbetertrajecten.csv).",
+}
+CONTRACT_CHECK = "passes_data_contract"
+
+
+def _specs(kinds) -> list[AssetSpec]:
+    return [AssetSpec(AssetKey(["raw", k]), description=_DESCRIPTIONS[k], group_name="ingestion", owners=[OWNER],
+                      kinds={"duckdb", "pandera"}) for k in kinds]
+
+
+def _checks(kinds) -> list[AssetCheckSpec]:
+    return [AssetCheckSpec(CONTRACT_CHECK, asset=AssetKey(["raw", k]),
+                           description="Every row passed the data contract's pandera schema (types, codes, "
+                                       "dates, amounts, no BSN-like ids).") for k in kinds]
+
+
+def _results(result, extra: dict | None = None):
+    for fr in result.files:
+        key = AssetKey(["raw", fr.kind])
+        meta = {"file": MetadataValue.path(str(fr.path)), "sha256": fr.sha256, "encoding": fr.encoding,
+                "rows_read": fr.rows_read, "rows_loaded": fr.rows_loaded, **(extra or {})}
+        yield MaterializeResult(asset_key=key, metadata=meta)
+        yield AssetCheckResult(asset_key=key, check_name=CONTRACT_CHECK, passed=fr.rows_loaded == fr.rows_read,
+                               metadata={"rows_checked": fr.rows_read})
+
+
+DELIVERY_LOG = AssetSpec(AssetKey(["raw", "deliveries"]), group_name="ingestion", owners=[OWNER], kinds={"duckdb"},
+                         description="One row per loaded delivery file: quarter, file, content hash (sha256), "
+                                     "rows read and loaded. Settlements fingerprint their inputs from it.")
+
+
+@multi_asset(specs=[*_specs(DELIVERY_FILES), DELIVERY_LOG], check_specs=_checks(DELIVERY_FILES), partitions_def=quarter_partitions,
+             name="quarterly_delivery", can_subset=False, pool="warehouse")
+def quarterly_delivery(context: AssetExecutionContext, warehouse: Warehouse):
+    """Replaces the quarter in raw.patienten, raw.meetwaarden and raw.declaraties atomically: a delivery that
+    fails validation changes nothing."""
+    quarter = Quarter.parse(context.partition_key)
+    folder = inbox_dir() / str(quarter)
+    try:
+        with warehouse.connect() as con:
+            result = load_delivery(con, quarter, folder)
+    except ValidationFailed as exc:
+        raise Failure(description=str(exc), metadata={"folder": MetadataValue.path(str(folder))}) from None
+    context.log.info("loaded %s: %s", quarter, ", ".join(f"{f.kind} {f.rows_loaded} rows" for f in result.files))
+    yield from _results(result, {"quarter": str(quarter)})
+    yield MaterializeResult(asset_key=DELIVERY_LOG.key, metadata={
+        "quarter": str(quarter),
+        "files": MetadataValue.md("\n".join(["| file | sha256 | rows |", "|---|---|---|"] + [
+            f"| {f.path.name} | `{f.sha256[:16]}…` | {f.rows_loaded} |" for f in result.files]))})
+
+
+@multi_asset(specs=_specs(REGISTER_FILES), check_specs=_checks(REGISTER_FILES), partitions_def=quarter_partitions,
+             name="registers", can_subset=False, pool="warehouse")
+def registers(context: AssetExecutionContext, warehouse: Warehouse):
+    """The care group's registers as they are now. They hold their own history (dates), so every quarter's
+    run reloads them whole and the policy steps filter them as of the quarter's peildatum."""
+    folder = registers_dir()
+    try:
+        with warehouse.connect() as con:
+            result = load_registers(con, folder)
+    except ValidationFailed as exc:
+        raise Failure(description=str(exc), metadata={"folder": MetadataValue.path(str(folder))}) from None
+    yield from _results(result)

@@ -1,0 +1,79 @@
+"""Transformation layer: the dbt project (staging -> intermediate -> marts), one quarter per run. The
+quarter and the policy config's values are passed as dbt vars; dbt tests surface as asset checks."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from collections.abc import Mapping
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetSpec
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from cohaesie_pipeline.partitions import quarter_partitions
+from cohaesie_pipeline.paths import DBT_PROJECT_DIR, warehouse_path
+from cohaesie_pipeline.policy.config import load_policy
+
+# the dbt next to this interpreter: the venv need not be activated for `cohaesie` or the UI
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def dbt_env() -> dict[str, str]:
+    return {**os.environ, "COHAESIE_WAREHOUSE_PATH": str(warehouse_path()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+
+
+def ensure_manifest() -> None:
+    """The manifest is built by `make setup`; build it here too so a fresh checkout still loads."""
+    if not dbt_project.manifest_path.exists():
+        subprocess.run([DBT_EXECUTABLE, "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+                        "--quiet"], check=True, env=dbt_env(), cwd=DBT_PROJECT_DIR)
+
+
+ensure_manifest()
+
+_LAYER_OWNERS = {"staging": "team:data-engineering", "intermediate": "team:data-engineering",
+                 "marts": "team:kwaliteit", "reference": "team:kwaliteit"}
+
+
+class LayeredTranslator(DagsterDbtTranslator):
+    """Groups dbt nodes by layer (staging, intermediate, marts, reference) and keys marts as marts/<name>."""
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        node = manifest["nodes"].get(unique_id) or manifest["sources"].get(unique_id) or {}
+        if node.get("resource_type") == "source":
+            return spec
+        layer = "reference" if node.get("resource_type") == "seed" else (node.get("fqn") or ["", "marts"])[1]
+        return spec.replace_attributes(group_name=layer, owners=[_LAYER_OWNERS.get(layer, "team:data-engineering")])
+
+    def get_asset_key(self, dbt_resource_props):
+        key = super().get_asset_key(dbt_resource_props)
+        if dbt_resource_props.get("resource_type") == "model":
+            schema = dbt_resource_props.get("config", {}).get("schema") or "main"
+            return key.with_prefix(schema) if len(key.path) == 1 else key
+        if dbt_resource_props.get("resource_type") == "seed":
+            return key.with_prefix("reference") if len(key.path) == 1 else key
+        return key
+
+
+def dbt_vars(quarter: str) -> dict:
+    return {"quarter": quarter, **load_policy().dbt_vars()}
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, partitions_def=quarter_partitions,
+            dagster_dbt_translator=LayeredTranslator(), name="dbt_models", pool="warehouse")
+def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
+    """Builds seeds, staging views, patient-level intermediate views and the quarter's marts, then runs the
+    dbt tests (shown as asset checks). Marts are incremental by quarter: a re-run replaces that quarter."""
+    os.environ["COHAESIE_WAREHOUSE_PATH"] = str(warehouse_path())
+    args = ["build", "--vars", json.dumps(dbt_vars(context.partition_key))]
+    yield from dbt.cli(args, context=context).stream()
+
+
+def dbt_resource() -> DbtCliResource:
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=DBT_EXECUTABLE)

@@ -1,0 +1,33 @@
+"""Quarterly partitions, keyed `YYYYQn` so people read the quarter they know.
+
+Dagster's time-window partitions are keyed by a strftime format and strftime has no quarter directive, so
+their keys would read 2024-07-01. The partitions are therefore dynamic: a quarter becomes a partition when
+its delivery is found in the inbox (by `cohaesie run`, the inbox sensor or the schedule).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from dagster import DagsterInstance, DynamicPartitionsDefinition
+
+from cohaesie_pipeline.paths import inbox_dir
+from cohaesie_pipeline.quarters import Quarter
+
+quarter_partitions = DynamicPartitionsDefinition(name="quarter")
+
+_QUARTER_DIR = re.compile(r"^\d{4}Q[1-4]$")
+
+
+def quarters_in_inbox(inbox: Path | None = None) -> list[Quarter]:
+    inbox = inbox or inbox_dir()
+    if not inbox.is_dir():
+        return []
+    return sorted(Quarter.parse(p.name) for p in inbox.iterdir() if p.is_dir() and _QUARTER_DIR.match(p.name))
+
+
+def register_quarters(instance: DagsterInstance, quarters: list[Quarter]) -> None:
+    existing = set(instance.get_dynamic_partitions(quarter_partitions.name))
+    new = [str(q) for q in quarters if str(q) not in existing]
+    if new:
+        instance.add_dynamic_partitions(quarter_partitions.name, new)

@@ -1,0 +1,29 @@
+{# The quarter being computed and its peildatum (first day). Everything per quarter keys on these. #}
+{% macro quarter() -%}'{{ var("quarter") }}'{%- endmacro %}
+
+{% macro peildatum() -%}
+    make_date({{ var("quarter")[:4] | int }}, {{ (var("quarter")[-1] | int - 1) * 3 + 1 }}, 1)
+{%- endmacro %}
+
+{% macro quarter_of(date_expr) -%}
+    (cast(year({{ date_expr }}) as varchar) || 'Q' || cast(quarter({{ date_expr }}) as varchar))
+{%- endmacro %}
+
+{# Wilson score interval (95%): sensible at small n and at rates of 0 or 1, unlike the normal one. #}
+{% macro wilson_low(x, n, z=1.959963984540054) -%}
+    case when {{ n }} > 0 then
+        ((cast({{ x }} as double) / {{ n }}) + {{ z }}*{{ z }} / (2.0 * {{ n }})
+         - {{ z }} * sqrt((cast({{ x }} as double) / {{ n }}) * (1 - cast({{ x }} as double) / {{ n }}) / {{ n }}
+                          + {{ z }}*{{ z }} / (4.0 * {{ n }} * {{ n }})))
+        / (1 + {{ z }}*{{ z }} / {{ n }})
+    end
+{%- endmacro %}
+
+{% macro wilson_high(x, n, z=1.959963984540054) -%}
+    case when {{ n }} > 0 then
+        ((cast({{ x }} as double) / {{ n }}) + {{ z }}*{{ z }} / (2.0 * {{ n }})
+         + {{ z }} * sqrt((cast({{ x }} as double) / {{ n }}) * (1 - cast({{ x }} as double) / {{ n }}) / {{ n }}
+                          + {{ z }}*{{ z }} / (4.0 * {{ n }} * {{ n }})))
+        / (1 + {{ z }}*{{ z }} / {{ n }})
+    end
+{%- endmacro %}

@@ -1,0 +1,32 @@
+-- Who counts for the quarter's indicators (RULES.md, Indicators): enrolled on the peildatum, GP as main
+-- practitioner, 18 or older. One row per listed patient x practice x program, with the reason for exclusion.
+with listed as (
+    select *, {{ peildatum() }} as peildatum
+    from {{ ref('stg_patients') }}
+    where quarter = {{ quarter() }}
+),
+
+flagged as (
+    select
+        quarter,
+        peildatum,
+        patient_id,
+        practice_agb,
+        program,
+        birth_year,
+        year(peildatum) - birth_year as age_on_peildatum,
+        enrolment_start <= peildatum and (enrolment_end is null or enrolment_end >= peildatum) as is_active,
+        main_practitioner = 'SP' as is_specialist,
+        year(peildatum) - birth_year < 18 as is_under_18
+    from listed
+)
+
+select
+    *,
+    case
+        when not is_active then 'not_enrolled_on_peildatum'
+        when is_specialist then 'specialist_main_practitioner'
+        when is_under_18 then 'under_18'
+    end as exclusion_reason,
+    is_active and not is_specialist and not is_under_18 as in_denominator
+from flagged

@@ -1,0 +1,72 @@
+"""Shared fixtures. The full demo pipeline (45 practices, 8 quarters, everything materialised) is built
+once per test session, shared across xdist workers through a file lock, and only read by tests."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+from filelock import FileLock
+
+from cohaesie_pipeline.demo.generator import generate
+
+
+def pipeline_root(base: Path, name: str, practices: int, first: str, last: str, seed: int = 42) -> Path:
+    """Generate a data root and run every quarter through the real asset graph, once."""
+    root = base / name
+    done = root / ".built.json"
+    with FileLock(str(base / f"{name}.lock")):
+        if not done.exists():
+            from dagster import DagsterInstance
+
+            from cohaesie_pipeline.runner import run_quarters
+            from cohaesie_pipeline.partitions import quarters_in_inbox
+
+            data, reports = root / "data", root / "reports"
+            generate(data, practices=practices, first=first, last=last, seed=seed)
+            env = {"COHAESIE_DATA_DIR": str(data), "COHAESIE_REPORTS_DIR": str(reports)}
+            old = {k: os.environ.get(k) for k in env}
+            os.environ.update(env)
+            try:
+                with DagsterInstance.ephemeral() as instance:
+                    run_quarters(quarters_in_inbox(data / "inbox"), echo=lambda _m: None, instance=instance)
+            finally:
+                for k, v in old.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
+            done.write_text(json.dumps({"practices": practices, "first": first, "last": last}))
+    return root
+
+
+@pytest.fixture(scope="session")
+def shared_base(tmp_path_factory) -> Path:
+    # the parent of the per-worker base temp is shared by all xdist workers of this session
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    return base
+
+
+@pytest.fixture(scope="session")
+def demo_root(shared_base) -> Path:
+    return pipeline_root(shared_base, "demo45", practices=45, first="2023Q1", last="2024Q4")
+
+
+@pytest.fixture(scope="session")
+def demo_db(demo_root):
+    con = duckdb.connect(str(demo_root / "data" / "warehouse" / "cohaesie.duckdb"), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def env_root(tmp_path, monkeypatch):
+    """A private data root for tests that write."""
+    data, reports = tmp_path / "data", tmp_path / "reports"
+    monkeypatch.setenv("COHAESIE_DATA_DIR", str(data))
+    monkeypatch.setenv("COHAESIE_REPORTS_DIR", str(reports))
+    return data
