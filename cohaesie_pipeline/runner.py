@@ -30,7 +30,12 @@ def _failure_text(result) -> str:
         if ev.event_type == DagsterEventType.STEP_FAILURE:
             err = ev.event_specific_data.error
             desc = getattr(ev.event_specific_data, "user_failure_data", None)
-            text = desc.description if desc is not None and desc.description else (err.message if err else "")
+            if desc is not None and desc.description:
+                text = desc.description  # a Failure we raised on purpose: already in plain words
+            else:
+                while err is not None and err.cause is not None:  # Dagster wraps the real error
+                    err = err.cause
+                text = "".join(err.stack[-3:]) + err.message if err else ""
             lines.append(f"step {ev.step_key} failed:\n{text.strip()}")
     return "\n".join(lines) or "the run failed (see the Dagster logs)"
 

@@ -171,7 +171,7 @@ class Generator:
         agb = self.agb[i]
         size = float(np.clip(rng.lognormal(0, 0.35), 0.35, 2.8))
         role = self.roles.get(i)
-        hazard = P.HIGH_EMPTY.get(i, float(rng.uniform(0.03, 0.09)))
+        hazard = P.HIGH_EMPTY.get(i, float(rng.uniform(0.02, 0.06)))
         next_id = 0
         enrol = []  # one frame per programme
         dm_cvrm_people = None
@@ -286,7 +286,7 @@ class Generator:
     def _values(self, rng, ev: pd.DataFrame, person: np.ndarray) -> np.ndarray:
         n_people = int(person.max()) + 1
         base = {  # per-person level, so a patient's values are consistent over time
-            "hba1c": rng.normal(54, 9, n_people), "sbp": rng.normal(137, 12, n_people),
+            "hba1c": rng.normal(51.5, 9, n_people), "sbp": rng.normal(137, 12, n_people),
             "ldl": np.clip(rng.normal(2.45, 0.65, n_people), 0.8, 6), "egfr": np.clip(rng.normal(74, 18, n_people), 12, 125),
             "albuminuria": rng.lognormal(0.4, 0.9, n_people), "weight": rng.normal(86, 15, n_people),
         }

@@ -9,21 +9,22 @@
     (cast(year({{ date_expr }}) as varchar) || 'Q' || cast(quarter({{ date_expr }}) as varchar))
 {%- endmacro %}
 
-{# Wilson score interval (95%): sensible at small n and at rates of 0 or 1, unlike the normal one. #}
+{# Wilson score interval (95%): sensible at small n and at rates of 0 or 1, unlike the normal one.
+   Clamped to [0, 1]: at a rate of exactly 0 or 1 floating point lands a hair outside. #}
 {% macro wilson_low(x, n, z=1.959963984540054) -%}
-    case when {{ n }} > 0 then
+    greatest(0.0, case when {{ n }} > 0 then
         ((cast({{ x }} as double) / {{ n }}) + {{ z }}*{{ z }} / (2.0 * {{ n }})
          - {{ z }} * sqrt((cast({{ x }} as double) / {{ n }}) * (1 - cast({{ x }} as double) / {{ n }}) / {{ n }}
                           + {{ z }}*{{ z }} / (4.0 * {{ n }} * {{ n }})))
         / (1 + {{ z }}*{{ z }} / {{ n }})
-    end
+    end)
 {%- endmacro %}
 
 {% macro wilson_high(x, n, z=1.959963984540054) -%}
-    case when {{ n }} > 0 then
+    least(1.0, case when {{ n }} > 0 then
         ((cast({{ x }} as double) / {{ n }}) + {{ z }}*{{ z }} / (2.0 * {{ n }})
          + {{ z }} * sqrt((cast({{ x }} as double) / {{ n }}) * (1 - cast({{ x }} as double) / {{ n }}) / {{ n }}
                           + {{ z }}*{{ z }} / (4.0 * {{ n }} * {{ n }})))
         / (1 + {{ z }}*{{ z }} / {{ n }})
-    end
+    end)
 {%- endmacro %}

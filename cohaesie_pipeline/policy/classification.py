@@ -1,0 +1,82 @@
+"""Rule: classification of a practice-program in a quarter (RULES.md, Classification).
+
+Statuses, first match wins: no_data, on_track, watch, lagging_no_visits, improving, underperformer.
+Inputs are the indicator mart rows of the quarter and of the quarter a year earlier, and the visits register.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+
+from cohaesie_pipeline.policy.config import Policy
+from cohaesie_pipeline.quarters import Quarter, add_months
+
+STATUSES = ("no_data", "on_track", "watch", "lagging_no_visits", "improving", "underperformer")
+LAGGING_STATUSES = ("watch", "lagging_no_visits", "improving", "underperformer")
+
+COLUMNS = ["quarter", "peildatum", "practice_agb", "program", "status", "is_lagging", "lagging_key_indicators",
+           "n_lagging_key_indicators", "lagging_details", "lagging_year_earlier", "improvement_pp", "visits_12m",
+           "policy_version"]
+
+
+def visits_in_12_months(visits: pd.DataFrame, practice_agb: str, peildatum: date) -> int:
+    """Visits in [peildatum - 12 months, peildatum): the 12 months up to the peildatum."""
+    if visits.empty:
+        return 0
+    start = add_months(peildatum, -12)
+    v = visits[visits.practice_agb == practice_agb]
+    return int(((v.visited_on >= start) & (v.visited_on < peildatum)).sum())
+
+
+def _lagging_codes(rows: pd.DataFrame) -> list[str]:
+    return sorted(rows.loc[rows.is_key & rows.lagging, "indicator_code"])
+
+
+def classify_quarter(quarter: Quarter, indicators: pd.DataFrame, year_earlier: pd.DataFrame,
+                     visits: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """One row per practice-program in `indicators` (the quarter's practice_indicators rows)."""
+    peil = quarter.peildatum
+    prev_groups = {k: g for k, g in year_earlier.groupby(["practice_agb", "program"])} if len(year_earlier) else {}
+    out = []
+    for (agb, program), rows in indicators.groupby(["practice_agb", "program"], sort=True):
+        lagging = _lagging_codes(rows)
+        prev = prev_groups.get((agb, program))
+        prev_lagging = _lagging_codes(prev) if prev is not None else []
+        is_lagging = len(lagging) >= policy.min_lagging_key_indicators
+        was_lagging = len(prev_lagging) >= policy.min_lagging_key_indicators
+        n_visits = visits_in_12_months(visits, agb, peil)
+        improvement = None
+        if is_lagging and prev is not None:
+            now = rows.set_index("indicator_code").rate
+            before = prev.set_index("indicator_code").rate
+            diffs = [100 * (now[c] - before[c]) for c in lagging
+                     if c in before.index and pd.notna(before[c]) and pd.notna(now[c])]
+            improvement = sum(diffs) / len(diffs) if diffs else None
+
+        if rows.denominator.max() == 0:
+            status = "no_data"
+        elif not is_lagging:
+            status = "on_track"
+        elif not was_lagging:
+            status = "watch"
+        elif n_visits < policy.min_visits_12m:
+            status = "lagging_no_visits"
+        elif improvement is not None and improvement >= policy.min_improvement_pp:
+            status = "improving"
+        else:
+            status = "underperformer"
+
+        details = [{"indicator_code": r.indicator_code, "rate": round(float(r.rate), 4),
+                    "national_rate": float(r.national_rate), "national_year": int(r.national_year)}
+                   for r in rows[rows.indicator_code.isin(lagging)].itertuples()]
+        out.append({
+            "quarter": str(quarter), "peildatum": peil, "practice_agb": agb, "program": program,
+            "status": status, "is_lagging": status in LAGGING_STATUSES,
+            "lagging_key_indicators": ",".join(lagging), "n_lagging_key_indicators": len(lagging),
+            "lagging_details": json.dumps(details), "lagging_year_earlier": was_lagging,
+            "improvement_pp": None if improvement is None else round(improvement, 2), "visits_12m": n_visits,
+            "policy_version": policy.label,
+        })
+    return pd.DataFrame(out, columns=COLUMNS)

@@ -1,0 +1,153 @@
+"""Rule: financial settlement under contract art. 4.17 (RULES.md, Settlement).
+
+Below the coverage norm a practice is entitled only to the fees of assessed patients who received care (and
+of grace patients): the quarter's settlement is the fees of assessed patients without care. Each quarter's
+amount and fees are spread evenly over its three months; a month belongs to the GP(s) holding the practice
+on its first day (policy footnote 1: a GP who took over or left is assessed only on the months held).
+Computation is exact (fractions); money is rounded half up to cents only on the final rows, with cents
+apportioned by largest remainder where several GPs share a practice-program-year so the rows add up exactly.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+import pandas as pd
+
+from cohaesie_pipeline.policy.config import Policy
+from cohaesie_pipeline.quarters import Quarter
+
+SETTLEMENT_COLUMNS = ["year", "practice_agb", "huisarts_agb", "huisarts_naam", "program", "months_held",
+                      "quarters_included", "as_of_quarter", "fees_paid", "settlement_amount", "fees_entitled",
+                      "applied", "settlement_status", "policy_version", "input_fingerprint"]
+DETAIL_COLUMNS = ["quarter", "year", "practice_agb", "program", "declared_patients", "grace_patients",
+                  "assessed_patients", "patients_with_care", "patients_without_care", "coverage", "meets_norm",
+                  "fees_declared", "fees_without_care", "settlement_amount", "months_without_holder",
+                  "unassigned_amount", "as_of_quarter", "policy_version", "input_fingerprint"]
+RESERVE_COLUMNS = ["year", "practice_agb", "program", "reserved_amount", "as_of_quarter", "policy_version"]
+
+CENT = Fraction(1, 100)
+
+
+def round_half_up(x: Fraction) -> Decimal:
+    """Cents, half up (0.005 -> 0.01). Settlement amounts are never negative."""
+    cents = (x * 100 * 2 + 1) // 2
+    return Decimal(int(cents)) / 100
+
+
+def apportion(values: list[Fraction]) -> list[Decimal]:
+    """Round each value to cents so they add up to the half-up rounded total (largest remainder)."""
+    total_cents = int((sum(values, Fraction(0)) * 100 * 2 + 1) // 2)
+    floors = [int((v * 100) // 1) for v in values]
+    rest = total_cents - sum(floors)
+    order = sorted(range(len(values)), key=lambda i: (-(values[i] * 100 - floors[i]), i))
+    for i in order[:max(rest, 0)]:
+        floors[i] += 1
+    return [Decimal(c) / 100 for c in floors]
+
+
+def quarter_settlement_amount(meets_norm: bool | None, fees_without_care: Decimal) -> Decimal:
+    """Below the norm: the fees of assessed patients without care. At or above it, or not judged: nothing."""
+    if meets_norm is None or pd.isna(meets_norm) or bool(meets_norm):
+        return Decimal("0.00")
+    return Decimal(fees_without_care)
+
+
+def holders_on(holders: pd.DataFrame, practice_agb: str, day: date) -> list[tuple[str, str]]:
+    h = holders[(holders.practice_agb == practice_agb) & (holders.held_from <= day)
+                & (holders.held_until.isna() | (holders.held_until >= day))]
+    return sorted(zip(h.gp_agb, h.gp_name))
+
+
+def fingerprint(deliveries: pd.DataFrame, quarters: list[str]) -> str:
+    """Content hashes of the delivery files the rows were computed from."""
+    d = deliveries[deliveries.quarter.isin(quarters)].sort_values(["quarter", "file_kind"])
+    text = "\n".join(f"{r.quarter}:{r.file_kind}:{r.content_sha256}" for r in d.itertuples())
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def step4_reached(steps: pd.DataFrame, practice_agb: str, program: str, by: date) -> bool:
+    if steps.empty:
+        return False
+    s = steps[(steps.practice_agb == practice_agb) & (steps.program == program)
+              & (steps.step == "4_financiele_verrekening") & (steps.step_date <= by)]
+    return len(s) > 0
+
+
+def settle_year(year: int, as_of: Quarter, coverage: pd.DataFrame, holders: pd.DataFrame, steps: pd.DataFrame,
+                deliveries: pd.DataFrame, policy: Policy) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Settlements of `year` with the quarters of that year up to `as_of`; the register as of its peildatum.
+
+    coverage: practice_coverage rows; holders: stg_practice_holders; steps: stg_improvement_steps.
+    Returns (settlements per GP, quarter detail, reserve ledger).
+    """
+    quarters = [q for q in (Quarter(year, i) for i in range(1, 5)) if q <= as_of]
+    qnames = [str(q) for q in quarters]
+    cov = coverage[coverage.quarter.isin(qnames)].sort_values(["quarter", "practice_agb", "program"])
+    as_of_day = as_of.peildatum
+    known_steps = steps[steps.step_date <= as_of_day] if len(steps) else steps
+    year_end = date(year, 12, 31)
+    fp_year = fingerprint(deliveries, qnames)
+
+    detail, per_gp = [], defaultdict(lambda: {"months": 0, "fees": Fraction(0), "amount": Fraction(0), "name": ""})
+    for r in cov.itertuples():
+        q = Quarter.parse(r.quarter)
+        amount = quarter_settlement_amount(r.meets_norm, r.fees_without_care)
+        monthly_amount = Fraction(amount) / 3
+        monthly_fees = Fraction(Decimal(r.fees_declared)) / 3
+        without_holder, unassigned = 0, Fraction(0)
+        for month in q.months:
+            gps = holders_on(holders, r.practice_agb, month)
+            if not gps:
+                without_holder += 1
+                unassigned += monthly_amount
+                continue
+            for gp_agb, gp_name in gps:  # co-holders share the month evenly
+                acc = per_gp[(r.practice_agb, gp_agb, r.program)]
+                acc["months"] += 1
+                acc["fees"] += monthly_fees / len(gps)
+                acc["amount"] += monthly_amount / len(gps)
+                acc["name"] = gp_name
+        detail.append({
+            "quarter": r.quarter, "year": year, "practice_agb": r.practice_agb, "program": r.program,
+            "declared_patients": r.declared_patients, "grace_patients": r.grace_patients,
+            "assessed_patients": r.assessed_patients, "patients_with_care": r.patients_with_care,
+            "patients_without_care": r.assessed_patients - r.patients_with_care, "coverage": r.coverage,
+            "meets_norm": None if pd.isna(r.meets_norm) else bool(r.meets_norm),
+            "fees_declared": Decimal(r.fees_declared), "fees_without_care": Decimal(r.fees_without_care),
+            "settlement_amount": amount, "months_without_holder": without_holder,
+            "unassigned_amount": round_half_up(unassigned), "as_of_quarter": str(as_of),
+            "policy_version": policy.label, "input_fingerprint": fingerprint(deliveries, [r.quarter]),
+        })
+
+    rows = []
+    groups = defaultdict(list)
+    for (agb, gp, program), acc in per_gp.items():
+        groups[(agb, program)].append((gp, acc))
+    for (agb, program), items in sorted(groups.items()):
+        items.sort(key=lambda x: x[0])
+        # apportion the settlement and the entitlement (both >= 0 exactly); fees paid is their sum, so a row
+        # never settles more than was paid, whatever the rounding
+        amounts = apportion([acc["amount"] for _, acc in items])
+        entitled = apportion([acc["fees"] - acc["amount"] for _, acc in items])
+        applied = step4_reached(known_steps, agb, program, year_end)
+        for (gp, acc), amount, keep in zip(items, amounts, entitled):
+            fee = amount + keep
+            rows.append({
+                "year": year, "practice_agb": agb, "huisarts_agb": gp, "huisarts_naam": acc["name"], "program": program,
+                "months_held": acc["months"], "quarters_included": f"{qnames[0]}-{qnames[-1]}" if qnames else "",
+                "as_of_quarter": str(as_of), "fees_paid": fee, "settlement_amount": amount,
+                "fees_entitled": fee - amount, "applied": applied,
+                "settlement_status": "toegepast" if applied and amount > 0 else ("potentieel" if amount > 0 else "geen"),
+                "policy_version": policy.label, "input_fingerprint": fp_year,
+            })
+    settlements = pd.DataFrame(rows, columns=SETTLEMENT_COLUMNS)
+    reserve = (settlements[settlements.applied & (settlements.settlement_amount > 0)]
+               .groupby(["year", "practice_agb", "program"], as_index=False)["settlement_amount"].sum()
+               .rename(columns={"settlement_amount": "reserved_amount"}))
+    reserve["as_of_quarter"] = str(as_of)
+    reserve["policy_version"] = policy.label
+    return settlements, pd.DataFrame(detail, columns=DETAIL_COLUMNS), reserve[RESERVE_COLUMNS]
