@@ -3,7 +3,7 @@
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
-from cohaesie_pipeline.policy.classification import STATUSES, classify_quarter
+from cohaesie_pipeline.policy.classification import STATUSES, classify_quarter, exact_rates
 from cohaesie_pipeline.policy.config import load_policy
 from cohaesie_pipeline.policy.settlement import settle_year
 from cohaesie_pipeline.policy.trajectory import trajectories
@@ -67,7 +67,7 @@ def read_inputs(con, quarter: Quarter) -> dict[str, pd.DataFrame]:
     return {
         "indicators": con.execute("select * from marts.practice_indicators where quarter = ?", [q]).df(),
         "year_earlier": con.execute("select * from marts.practice_indicators where quarter = ?", [prev]).df(),
-        "lagging": con.execute("""select quarter, practice_agb, program, indicator_code, rate
+        "lagging": con.execute("""select quarter, practice_agb, program, indicator_code, numerator, denominator
                                   from marts.practice_indicators where lagging and is_key""").df(),
         "visits": con.execute("select * from staging.stg_practice_visits").df(),
         "steps": con.execute("select * from staging.stg_improvement_steps").df(),
@@ -92,9 +92,9 @@ def compute(quarter: Quarter, inputs: dict[str, pd.DataFrame], policy) -> dict[s
     holders = _dates(inputs["holders"], ["held_from", "held_until"])
     classification = classify_quarter(quarter, inputs["indicators"], inputs["year_earlier"], visits, policy)
     ind = inputs["indicators"]
-    key_rates = {k: dict(zip(g.indicator_code, g.rate)) for k, g in ind[ind.is_key].groupby(["practice_agb", "program"])}
+    key_rates = {k: exact_rates(g) for k, g in ind[ind.is_key].groupby(["practice_agb", "program"])}
     lag = inputs["lagging"]
-    lagging_at = {k: dict(zip(g.indicator_code, g.rate)) for k, g in lag.groupby(["quarter", "practice_agb", "program"])}
+    lagging_at = {k: exact_rates(g) for k, g in lag.groupby(["quarter", "practice_agb", "program"])}
     traj = trajectories(quarter, steps, classification, key_rates, lagging_at, policy)
     years = sorted({quarter.year} | ({quarter.year - 1} if quarter.q == 1 else set()))
     settled, detail, reserve = [], [], []

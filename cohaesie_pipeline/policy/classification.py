@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from fractions import Fraction
 
 import pandas as pd
 
@@ -30,6 +31,12 @@ def visits_in_12_months(visits: pd.DataFrame, practice_agb: str, peildatum: date
     return int(((v.visited_on >= start) & (v.visited_on < peildatum)).sum())
 
 
+def exact_rates(rows: pd.DataFrame) -> dict[str, Fraction]:
+    """Rates as exact fractions: 100 * (0.60 - 0.54) must be 6 points, not 5.999999999999995."""
+    return {r.indicator_code: Fraction(int(r.numerator), int(r.denominator))
+            for r in rows.itertuples() if r.denominator and r.denominator > 0}
+
+
 def _lagging_codes(rows: pd.DataFrame) -> list[str]:
     return sorted(rows.loc[rows.is_key & rows.lagging, "indicator_code"])
 
@@ -49,10 +56,8 @@ def classify_quarter(quarter: Quarter, indicators: pd.DataFrame, year_earlier: p
         n_visits = visits_in_12_months(visits, agb, peil)
         improvement = None
         if is_lagging and prev is not None:
-            now = rows.set_index("indicator_code").rate
-            before = prev.set_index("indicator_code").rate
-            diffs = [100 * (now[c] - before[c]) for c in lagging
-                     if c in before.index and pd.notna(before[c]) and pd.notna(now[c])]
+            now, before = exact_rates(rows), exact_rates(prev)
+            diffs = [100 * (now[c] - before[c]) for c in lagging if c in before and c in now]
             improvement = sum(diffs) / len(diffs) if diffs else None
 
         if rows.denominator.max() == 0:
@@ -76,7 +81,8 @@ def classify_quarter(quarter: Quarter, indicators: pd.DataFrame, year_earlier: p
             "status": status, "is_lagging": status in LAGGING_STATUSES,
             "lagging_key_indicators": ",".join(lagging), "n_lagging_key_indicators": len(lagging),
             "lagging_details": json.dumps(details), "lagging_year_earlier": was_lagging,
-            "improvement_pp": None if improvement is None else round(improvement, 2), "visits_12m": n_visits,
+            "improvement_pp": None if improvement is None else round(float(improvement), 2),
+            "visits_12m": n_visits,
             "policy_version": policy.label,
         })
     return pd.DataFrame(out, columns=COLUMNS)
