@@ -4,6 +4,7 @@ from __future__ import annotations
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor, load_assets_from_modules
 
 from cohaesie_pipeline.assets import decisions, ingestion, transformation
+from cohaesie_pipeline.automation import inbox_sensor, quarterly_schedule
 from cohaesie_pipeline.partitions import quarter_partitions
 from cohaesie_pipeline.progress import progress_logger
 from cohaesie_pipeline.resources import Warehouse
@@ -25,6 +26,8 @@ quarterly_job = define_asset_job(
 defs = Definitions(
     assets=all_assets,
     jobs=[quarterly_job],
+    schedules=[quarterly_schedule],
+    sensors=[inbox_sensor],
     resources={"warehouse": Warehouse(), "dbt": transformation.dbt_resource()},
     loggers={"progress": progress_logger},
 )

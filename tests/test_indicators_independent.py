@@ -146,4 +146,5 @@ def test_every_mart_interval_is_the_wilson_interval(demo_db):
                          "where denominator > 0").df()
     exp = np.array([_wilson(x, n) for x, n in zip(df.numerator, df.denominator)])
     assert np.allclose(df.ci_low, exp[:, 0]) and np.allclose(df.ci_high, exp[:, 1])
-    assert ((df.ci_low <= df.numerator / df.denominator) & (df.numerator / df.denominator <= df.ci_high)).all()
+    rate = df.numerator / df.denominator
+    assert ((df.ci_low <= rate + 1e-12) & (rate <= df.ci_high + 1e-12)).all()

@@ -5,7 +5,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 
 from cohaesie_pipeline.policy.classification import STATUSES, classify_quarter, exact_rates
 from cohaesie_pipeline.policy.config import load_policy
-from cohaesie_pipeline.policy.settlement import settle_year
+from cohaesie_pipeline.policy.settlement import register_date_for, settle_year
 from cohaesie_pipeline.policy.trajectory import trajectories
 from cohaesie_pipeline.partitions import quarter_partitions
 from cohaesie_pipeline.quarters import Quarter
@@ -63,7 +63,6 @@ def _md(df: pd.DataFrame, n: int = 15) -> MetadataValue:
 
 def read_inputs(con, quarter: Quarter) -> dict[str, pd.DataFrame]:
     q, prev = str(quarter), str(quarter - 4)
-    years = [quarter.year] + ([quarter.year - 1] if quarter.q == 1 else [])
     return {
         "indicators": con.execute("select * from marts.practice_indicators where quarter = ?", [q]).df(),
         "year_earlier": con.execute("select * from marts.practice_indicators where quarter = ?", [prev]).df(),
@@ -73,8 +72,7 @@ def read_inputs(con, quarter: Quarter) -> dict[str, pd.DataFrame]:
         "steps": con.execute("select * from staging.stg_improvement_steps").df(),
         "holders": con.execute("select * from staging.stg_practice_holders").df(),
         "deliveries": con.execute("select * from staging.stg_deliveries").df(),
-        "coverage": con.execute("select * from marts.practice_coverage where cast(left(quarter, 4) as int) in "
-                                f"({', '.join(str(y) for y in years)})").df(),
+        "coverage": con.execute("select * from marts.practice_coverage").df(),
     }
 
 
@@ -84,6 +82,11 @@ def _dates(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
             df[c] = pd.to_datetime(df[c]).dt.date
             df[c] = df[c].astype(object).where(df[c].notna(), None)
     return df
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)] or frames[:1]
+    return pd.concat(frames, ignore_index=True)
 
 
 def compute(quarter: Quarter, inputs: dict[str, pd.DataFrame], policy) -> dict[str, pd.DataFrame]:
@@ -96,21 +99,25 @@ def compute(quarter: Quarter, inputs: dict[str, pd.DataFrame], policy) -> dict[s
     lag = inputs["lagging"]
     lagging_at = {k: exact_rates(g) for k, g in lag.groupby(["quarter", "practice_agb", "program"])}
     traj = trajectories(quarter, steps, classification, key_rates, lagging_at, policy)
-    years = sorted({quarter.year} | ({quarter.year - 1} if quarter.q == 1 else set()))
+    # Every year is settled from all of its quarters in the warehouse, whichever quarter this run is for:
+    # the result depends on what was loaded, never on the order quarters were run in.
+    loaded = sorted({Quarter.parse(x) for x in inputs["coverage"].quarter} | {quarter})
+    latest = loaded[-1].peildatum
+    years = sorted({x.year for x in loaded})
     settled, detail, reserve = [], [], []
     for y in years:
-        s, d, r = settle_year(y, min(quarter, Quarter(y, 4)), inputs["coverage"], holders, steps,
-                              inputs["deliveries"], policy)
+        as_of = max(x for x in loaded if x.year == y)
+        s, d, r = settle_year(y, as_of, inputs["coverage"], holders, steps, inputs["deliveries"], policy,
+                              register_as_of=register_date_for(y, latest))
         settled.append(s), detail.append(d), reserve.append(r)
     return {"classification": classification, "trajectories": traj, "years": years,
-            "settlements": pd.concat(settled, ignore_index=True), "detail": pd.concat(detail, ignore_index=True),
-            "reserve": pd.concat(reserve, ignore_index=True)}
+            "settlements": _concat(settled), "detail": _concat(detail), "reserve": _concat(reserve)}
 
 
 @multi_asset(specs=SPECS, partitions_def=quarter_partitions, name="policy_marts", can_subset=False, pool="warehouse")
 def policy_marts(context: AssetExecutionContext, warehouse: Warehouse):
-    """Applies the care group's policy for the quarter. Settlements are recomputed for the quarter's year (year
-    to date) and, in a first quarter, for the closed previous year."""
+    """Applies the care group's policy for the quarter (classification, trajectories). Settlements are
+    recomputed for every year from all of its loaded quarters, so they never depend on run order."""
     quarter = Quarter.parse(context.partition_key)
     policy = load_policy()
     with warehouse.connect() as con:

@@ -80,7 +80,7 @@ MEMO = {
 
 CODED_ANSWERS = {
     "foot": ["geen afwijkingen", "sims 0", "sims 1", "sims 2"],
-    "fundus": ["geen retinopathie", "geen retinopathie", "achtergrondretinopathie"],
+    "fundus": ["geen retinopathie", "geen retinopathie, controle na één jaar", "achtergrondretinopathie"],
     "smoking": ["nee", "nee", "nee", "ja", "voorheen"],
     "activity": ["voldoet", "voldoet niet"],
     "inhalation": ["goed", "goed", "matig", "onvoldoende"],

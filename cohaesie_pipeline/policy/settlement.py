@@ -77,9 +77,17 @@ def step4_reached(steps: pd.DataFrame, practice_agb: str, program: str, by: date
     return len(s) > 0
 
 
+def register_date_for(year: int, latest_peildatum: date) -> date:
+    """The register is read as known on the latest peildatum loaded, but never past the year: step 4 counts
+    for `year` when it was registered by 31 December (known on 1 January)."""
+    return min(latest_peildatum, date(year + 1, 1, 1))
+
+
 def settle_year(year: int, as_of: Quarter, coverage: pd.DataFrame, holders: pd.DataFrame, steps: pd.DataFrame,
-                deliveries: pd.DataFrame, policy: Policy) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Settlements of `year` with the quarters of that year up to `as_of`; the register as of its peildatum.
+                deliveries: pd.DataFrame, policy: Policy, register_as_of: date | None = None,
+                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Settlements of `year` with the quarters of that year up to `as_of`; the register as of
+    `register_as_of` (default: the as-of quarter's peildatum).
 
     coverage: practice_coverage rows; holders: stg_practice_holders; steps: stg_improvement_steps.
     Returns (settlements per GP, quarter detail, reserve ledger).
@@ -87,7 +95,7 @@ def settle_year(year: int, as_of: Quarter, coverage: pd.DataFrame, holders: pd.D
     quarters = [q for q in (Quarter(year, i) for i in range(1, 5)) if q <= as_of]
     qnames = [str(q) for q in quarters]
     cov = coverage[coverage.quarter.isin(qnames)].sort_values(["quarter", "practice_agb", "program"])
-    as_of_day = as_of.peildatum
+    as_of_day = register_as_of or as_of.peildatum
     known_steps = steps[steps.step_date <= as_of_day] if len(steps) else steps
     year_end = date(year, 12, 31)
     fp_year = fingerprint(deliveries, qnames)

@@ -12,19 +12,19 @@
 {# Wilson score interval (95%): sensible at small n and at rates of 0 or 1, unlike the normal one.
    Clamped to [0, 1]: at a rate of exactly 0 or 1 floating point lands a hair outside. #}
 {% macro wilson_low(x, n, z=1.959963984540054) -%}
-    greatest(0.0, case when {{ n }} > 0 then
+    case when {{ n }} > 0 then greatest(0.0,
         ((cast({{ x }} as double) / {{ n }}) + {{ z }}*{{ z }} / (2.0 * {{ n }})
          - {{ z }} * sqrt((cast({{ x }} as double) / {{ n }}) * (1 - cast({{ x }} as double) / {{ n }}) / {{ n }}
                           + {{ z }}*{{ z }} / (4.0 * {{ n }} * {{ n }})))
-        / (1 + {{ z }}*{{ z }} / {{ n }})
-    end)
+        / (1 + {{ z }}*{{ z }} / {{ n }}))
+    end
 {%- endmacro %}
 
 {% macro wilson_high(x, n, z=1.959963984540054) -%}
-    least(1.0, case when {{ n }} > 0 then
+    case when {{ n }} > 0 then least(1.0,
         ((cast({{ x }} as double) / {{ n }}) + {{ z }}*{{ z }} / (2.0 * {{ n }})
          + {{ z }} * sqrt((cast({{ x }} as double) / {{ n }}) * (1 - cast({{ x }} as double) / {{ n }}) / {{ n }}
                           + {{ z }}*{{ z }} / (4.0 * {{ n }} * {{ n }})))
-        / (1 + {{ z }}*{{ z }} / {{ n }})
-    end)
+        / (1 + {{ z }}*{{ z }} / {{ n }}))
+    end
 {%- endmacro %}

@@ -1,0 +1,154 @@
+"""The board report (werkgroep kwaliteit en bestuur). Shown across practices, so counts from 1 to
+suppress_below - 1 and the rates computed from them are suppressed (RULES.md, Disclosure)."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pandas as pd
+
+from cohaesie_pipeline.policy.config import Policy
+from cohaesie_pipeline.quarters import add_months
+from cohaesie_pipeline.reports import charts
+from cohaesie_pipeline.reports import format as f
+from cohaesie_pipeline.reports.data import PROGRAM_ORDER, QuarterData
+from cohaesie_pipeline.reports.practice_report import national_note
+
+GROUPS = [("underperformer", "Minder presterend"), ("lagging_no_visits", "Achter, nog geen praktijkbezoeken"),
+          ("improving", "Achter, maar verbeterend"), ("watch", "Aandacht (dit jaar achter geraakt)")]
+
+
+def _rate(num, den, threshold: int) -> str:
+    return "<" + str(threshold) if f.is_suppressed(den, threshold) else f.pct(num / den if den else None)
+
+
+def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
+    q, sup = data.q, policy.suppress_below
+    names = data.practices.set_index("practice_agb").practice_name.to_dict()
+    ind = data.indicators
+    key_now = ind[(ind.quarter == q) & ind.is_key]
+    prev_year = str(data.quarter - 4)
+
+    overview, panels = [], []
+    for program in PROGRAM_ORDER:
+        rows = key_now[key_now.program == program]
+        for code, g in rows.groupby("indicator_code", sort=False):
+            r = g.iloc[0]
+            before = ind[(ind.quarter == prev_year) & (ind.indicator_code == code)]
+            den = int(g.denominator.sum())
+            overview.append({
+                "program": program, "name": r.indicator_name, "den": f.suppress_count(den, sup),
+                "rate": _rate(int(g.numerator.sum()), den, sup),
+                "prev": f.pct(before.care_group_rate.iloc[0]) if len(before) else "–",
+                "national": f.pct(r.national_rate),
+                "national_year": "" if pd.isna(r.national_year) else int(r.national_year),
+                "gap": f.pp(r.care_group_rate - r.national_rate) if pd.notna(r.national_rate) else "–",
+                "_sort": r.sort_order,
+            })
+            hist = ind[ind.indicator_code == code]
+            panels.append({"title": f"{program} {r.indicator_name}", "practice": {},
+                           "care_group": dict(hist.groupby("quarter").care_group_rate.first()),
+                           "national": dict(hist.groupby("quarter").national_rate.first())})
+    overview.sort(key=lambda r: (PROGRAM_ORDER.index(r["program"]), r["_sort"]))
+
+    heatmaps = []
+    for program in PROGRAM_ORDER:
+        rows = key_now[key_now.program == program]
+        if rows.empty:
+            continue
+        codes = list(rows.sort_values("sort_order").indicator_code.drop_duplicates())
+        labels = dict(zip(rows.indicator_code, rows.indicator_name))
+        agbs = sorted(rows.practice_agb.unique(), key=lambda a: names.get(a, a))
+        gap = rows.pivot(index="practice_agb", columns="indicator_code", values="gap_abs").reindex(index=agbs, columns=codes)
+        den = rows.pivot(index="practice_agb", columns="indicator_code", values="denominator").reindex(index=agbs, columns=codes)
+        suppressed = (den < sup).to_numpy()  # 0 included: nothing to show either
+        heatmaps.append({"program": program, "svg": charts.heatmap(
+            (gap * 100).to_numpy().tolist(), suppressed.tolist(), [names.get(a, a) for a in agbs], [labels[c] for c in codes])})
+
+    cls = data.classification[data.classification.quarter == q]
+    status_groups = []
+    for status, title in GROUPS:
+        g = cls[cls.status == status].sort_values(["practice_agb", "program"])
+        status_groups.append({"title": title, "status": status, "rows": [{
+            "name": names.get(r.practice_agb, r.practice_agb), "agb": r.practice_agb, "program": r.program,
+            "lagging": r.lagging_key_indicators.replace(",", ", "),
+            "improvement": "–" if pd.isna(r.improvement_pp) else f"{r.improvement_pp:+.1f} pp".replace(".", ","),
+            "visits": int(r.visits_12m)} for r in g.itertuples()]})
+
+    tr = data.trajectories
+    tr = tr[(tr.next_action != "geen") | tr.current_step.notna()].copy()
+    tr["_o"] = ~tr.overdue
+    tr = tr.sort_values(["_o", "due_date", "practice_agb"], na_position="last")
+    trajectories = [{"name": names.get(r.practice_agb, r.practice_agb), "program": r.program,
+                     "step": f.STEP_NL.get(r.current_step, "–") if pd.notna(r.current_step) else "–",
+                     "step_date": f.datum(r.step_date) if pd.notna(r.step_date) else "",
+                     "action": f.ACTION_NL.get(r.next_action, r.next_action),
+                     "due": f.datum(r.due_date) if pd.notna(r.due_date) else "–", "overdue": bool(r.overdue),
+                     "explanation": r.explanation_nl} for r in tr.itertuples()]
+
+    cov = data.coverage[data.coverage.quarter == q].copy().sort_values(["coverage", "practice_agb"], na_position="last")
+    coverage, below = [], []
+    for r in cov.itertuples():
+        hide = f.is_suppressed(r.assessed_patients, sup) or f.is_suppressed(r.patients_with_care, sup)
+        row = {"name": names.get(r.practice_agb, r.practice_agb), "program": r.program,
+               "assessed": f.suppress_count(r.assessed_patients, sup),
+               "with_care": f.suppress_count(r.patients_with_care, sup),
+               "empty": f.suppress_count(r.empty_records, sup),
+               "coverage": "<" + str(sup) if hide else f.pct(r.coverage),
+               "norm": "–" if pd.isna(r.meets_norm) else ("voldoet" if r.meets_norm else "onder norm"),
+               "below": r.meets_norm is False or r.meets_norm == False}  # noqa: E712
+        coverage.append(row)
+        if row["below"]:
+            below.append(row)
+
+    s = data.settlements
+    settlements = [{"name": names.get(r.practice_agb, r.practice_agb), "gp": r.huisarts_naam, "program": r.program,
+                    "months": int(r.months_held), "paid": f.euro(r.fees_paid), "amount": f.euro(r.settlement_amount),
+                    "status": r.settlement_status}
+                   for r in s[s.settlement_amount > 0].sort_values(["practice_agb", "program", "huisarts_agb"]).itertuples()]
+    total = sum((Decimal(str(v)) for v in s.settlement_amount), Decimal(0))
+    applied = sum((Decimal(str(v)) for v in s[s.applied].settlement_amount), Decimal(0))
+    reserve = sum((Decimal(str(v)) for v in data.reserve.reserved_amount), Decimal(0))
+    unassigned = sum((Decimal(str(v)) for v in data.settlement_detail.unassigned_amount), Decimal(0))
+
+    peil = data.quarter.peildatum
+    start = add_months(peil, -12)
+    v = data.visits.copy()
+    v["visited_on"] = pd.to_datetime(v.visited_on).dt.date
+    v = v[(v.visited_on >= start) & (v.visited_on < peil)]
+    per = v.groupby("practice_agb").visited_on.agg(["count", "max"])
+    short = []
+    for agb in sorted(names, key=lambda a: names[a]):
+        n = int(per["count"].get(agb, 0))
+        if n < policy.planned_visits_per_year:
+            last = per["max"].get(agb)
+            short.append({"name": names[agb], "visits": n, "last": f.datum(last) if last is not None else "–"})
+
+    delivered = set(ind[ind.quarter == q].practice_agb)
+    dq = data.quality.groupby(["finding", "description_nl"]).agg(practices=("practice_agb", "nunique"),
+                                                                  rows=("rows_affected", "sum")).reset_index()
+    under = [r for r in status_groups[0]["rows"]]
+    headlines = [
+        f"{len(under)} praktijk-programma's minder presterend, {len(status_groups[2]['rows'])} verbeterend, "
+        f"{len(status_groups[3]['rows'])} aandacht, {len(status_groups[1]['rows'])} achter zonder bezoeken.",
+        f"{len(below)} praktijk-programma's onder de 90%-norm; potentiële verrekening {f.euro(total)}, "
+        f"toegepast {f.euro(applied)}.",
+        f"{sum(1 for t in trajectories if t['overdue'])} acties in verbetertrajecten zijn te laat.",
+    ]
+    return {
+        "title": f"Bestuursrapportage {q}", "quarter": q, "header_left": "Bestuursrapportage kwaliteit chronische zorg",
+        "header_right": q, "peildatum": f.datum_lang(peil), "produced": f.datum(produced),
+        "n_practices": len(names), "policy_version": policy.label, "suppress_below": sup, "headlines": headlines,
+        "overview": overview, "trend_svg": charts.trend_chart(panels, data.quarters(), show_practice=False, cols=4),
+        "heatmaps": heatmaps, "status_groups": status_groups, "trajectories": trajectories,
+        "coverage": coverage, "below_norm": below, "year": data.quarter.year, "settlements": settlements,
+        "settle_total": f.euro(total), "settle_applied": f.euro(applied), "reserve_total": f.euro(reserve),
+        "unassigned": f.euro(unassigned) if unassigned else "", "visits_done": len(v),
+        "visits_planned": policy.planned_visits_per_year * len(names), "planned_per_year": policy.planned_visits_per_year,
+        "visits_short": short,
+        "delivery_files": ", ".join(f"{r.file_name} ({f.num(r.rows_loaded)} regels)" for r in data.deliveries.itertuples())
+        or "geen", "missing_practices": [names[a] for a in sorted(names) if a not in delivered],
+        "quality": [{"description": r.description_nl, "practices": int(r.practices), "rows": f.num(r.rows)}
+                    for r in dq.itertuples()],
+        "national_note": national_note(data),
+    }

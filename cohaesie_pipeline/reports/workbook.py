@@ -1,0 +1,101 @@
+"""`verrekeningen.xlsx` for finance: settlements per practice x GP x program (year to date), the quarter
+detail to reconcile against, the reserve, and how the numbers were made. Euro format, frozen header, filters."""
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+
+from cohaesie_pipeline.policy.config import Policy
+from cohaesie_pipeline.reports.data import QuarterData
+
+
+def _sheet(wb, name: str, df: pd.DataFrame, headers: dict[str, str], money: set[str], pct: set[str], fmt, widths):
+    ws = wb.add_worksheet(name)
+    cols = list(headers)
+    for j, c in enumerate(cols):
+        ws.write(0, j, headers[c], fmt["head"])
+        ws.set_column(j, j, widths.get(c, 14), fmt["money"] if c in money else fmt["pct"] if c in pct else None)
+    for i, row in enumerate(df[cols].itertuples(index=False), start=1):
+        for j, (c, v) in enumerate(zip(cols, row)):
+            if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NaT:
+                ws.write_blank(i, j, None)
+            elif c in money:
+                ws.write_number(i, j, float(Decimal(str(v))), fmt["money"])
+            elif isinstance(v, (bool,)):
+                ws.write(i, j, "ja" if v else "nee")
+            elif hasattr(v, "item") and not isinstance(v, str):
+                ws.write(i, j, v.item())
+            else:
+                ws.write(i, j, v)
+    n = len(df)
+    if n:
+        total_row = n + 1
+        ws.write(total_row, 0, "Totaal", fmt["total"])
+        for j, c in enumerate(cols):
+            if c in money:
+                col = xlsxwriter.utility.xl_col_to_name(j)
+                total = sum((Decimal(str(v)) for v in df[c]), Decimal(0))
+                ws.write_formula(total_row, j, f"=SUBTOTAL(109,{col}2:{col}{n + 1})", fmt["money_total"], float(total))
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(n, 1), len(cols) - 1)
+    return ws
+
+
+def write_workbook(path: Path, data: QuarterData, policy: Policy) -> dict:
+    names = data.practices.set_index("practice_agb").practice_name.to_dict()
+    s = data.settlements.copy()
+    s["practice_name"] = s.practice_agb.map(names)
+    s = s.sort_values(["practice_agb", "program", "huisarts_agb"])
+    d = data.settlement_detail.copy()
+    d["practice_name"] = d.practice_agb.map(names)
+    d = d.sort_values(["quarter", "practice_agb", "program"])
+    r = data.reserve.copy()
+    r["practice_name"] = r.practice_agb.map(names)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path))
+    fmt = {"head": wb.add_format({"bold": True, "bg_color": "#DDE6F0", "border": 1, "text_wrap": True}),
+           "money": wb.add_format({"num_format": "€ #,##0.00"}),
+           "money_total": wb.add_format({"num_format": "€ #,##0.00", "bold": True, "top": 1}),
+           "pct": wb.add_format({"num_format": "0.0%"}), "total": wb.add_format({"bold": True, "top": 1})}
+    widths = {"practice_name": 36, "huisarts_naam": 22, "input_fingerprint": 26, "policy_version": 22}
+    _sheet(wb, "Verrekeningen", s, {
+        "year": "Jaar", "practice_agb": "Praktijk AGB", "practice_name": "Praktijk", "huisarts_agb": "Huisarts AGB",
+        "huisarts_naam": "Huisarts", "program": "Programma", "months_held": "Maanden praktijkhouder",
+        "quarters_included": "Kwartalen", "fees_paid": "Vergoeding betaald", "settlement_amount": "Verrekening",
+        "fees_entitled": "Recht op vergoeding", "settlement_status": "Status", "applied": "Toegepast (stap 4)",
+        "policy_version": "Beleidsversie", "input_fingerprint": "Invoer (vingerafdruk)"},
+        {"fees_paid", "settlement_amount", "fees_entitled"}, set(), fmt, widths)
+    _sheet(wb, "Kwartaaldetail", d, {
+        "quarter": "Kwartaal", "practice_agb": "Praktijk AGB", "practice_name": "Praktijk", "program": "Programma",
+        "declared_patients": "Gedeclareerd", "grace_patients": "Nieuw (niet beoordeeld)",
+        "assessed_patients": "Beoordeeld", "patients_with_care": "Met zorg", "patients_without_care": "Zonder zorg",
+        "coverage": "Dekking", "meets_norm": "Voldoet aan norm", "fees_declared": "Vergoeding gedeclareerd",
+        "fees_without_care": "Vergoeding zonder zorg", "settlement_amount": "Verrekening kwartaal",
+        "months_without_holder": "Maanden zonder praktijkhouder", "unassigned_amount": "Niet toegewezen",
+        "input_fingerprint": "Aanlevering (vingerafdruk)"},
+        {"fees_declared", "fees_without_care", "settlement_amount", "unassigned_amount"}, {"coverage"}, fmt, widths)
+    _sheet(wb, "Reserve", r, {"year": "Jaar", "practice_agb": "Praktijk AGB", "practice_name": "Praktijk",
+                              "program": "Programma", "reserved_amount": "Gereserveerd voor verbetering"},
+           {"reserved_amount"}, set(), fmt, widths)
+    ws = wb.add_worksheet("Toelichting")
+    ws.set_column(0, 0, 110)
+    lines = [
+        f"Verrekeningen {data.quarter.year} tot en met {data.q}. Beleidsversie {policy.label}.",
+        f"Regel (contract art. 4.17): bij een dekking onder {policy.coverage_norm:.0%} heeft de praktijk alleen recht "
+        "op de vergoeding van beoordeelde patiënten die zorg kregen (en van nieuwe patiënten); de verrekening is de "
+        "vergoeding van beoordeelde patiënten zonder zorg.",
+        "Een kwartaal wordt gelijk over zijn drie maanden verdeeld; een maand hoort bij de huisarts(en) die op de "
+        "eerste dag van die maand praktijkhouder was (gedeeld bij meerdere praktijkhouders).",
+        "Afronding: exact gerekend, op de laatste regel half omhoog op centen; bij meerdere huisartsen in één "
+        "praktijk-programma-jaar zo verdeeld dat de regels precies optellen tot het praktijktotaal.",
+        "Status 'toegepast': stap 4 (financiële verrekening) in het verbetertraject bereikt vóór het einde van het "
+        "jaar; 'potentieel': berekend, niet geboekt. Toegepast geld wordt gereserveerd voor verbetering van de zorg.",
+        "De vingerafdruk identificeert de aangeleverde bestanden (sha256-inhoudshashes) waaruit de regel is berekend.",
+    ]
+    for i, line in enumerate(lines):
+        ws.write(i, 0, line)
+    wb.close()
+    return {"settlement_total": sum((Decimal(str(v)) for v in s.settlement_amount), Decimal(0)), "rows": len(s)}
