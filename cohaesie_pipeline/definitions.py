@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor, load_assets_from_modules
 
-from cohaesie_pipeline.assets import decisions, ingestion, transformation
+from cohaesie_pipeline.assets import decisions, ingestion, reporting, transformation
 from cohaesie_pipeline.automation import inbox_sensor, quarterly_schedule
 from cohaesie_pipeline.partitions import quarter_partitions
 from cohaesie_pipeline.progress import progress_logger
 from cohaesie_pipeline.resources import Warehouse
 
-ASSET_MODULES = [ingestion, transformation, decisions]
+ASSET_MODULES = [ingestion, transformation, decisions, reporting]
 
 all_assets = load_assets_from_modules(ASSET_MODULES)
 

@@ -1,0 +1,111 @@
+"""Reports read back as a person would: text out of the PDFs, numbers out of the workbook, against the marts."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from cohaesie_pipeline.reports import format as f
+from cohaesie_pipeline.reports.pdf_text import pdf_text
+
+QUARTERS = ["2023Q1", "2023Q2", "2023Q3", "2023Q4", "2024Q1", "2024Q2", "2024Q3", "2024Q4"]
+PSEUDONYM = re.compile(r"\bP[0-9A-F]{14}\b")
+
+
+@pytest.fixture(scope="module")
+def reports(demo_root):
+    return demo_root / "reports"
+
+
+def test_every_practice_has_a_report_every_quarter(reports, demo_db):
+    for q in QUARTERS:
+        expected = {r[0] for r in demo_db.execute(
+            "select distinct practice_agb from marts.practice_indicators where quarter = ?", [q]).fetchall()}
+        files = {p.stem for p in (reports / q / "praktijken").glob("*.pdf")}
+        assert files == expected and len(files) == 45, q
+        assert (reports / q / "bestuursrapportage.pdf").exists() and (reports / q / "verrekeningen.xlsx").exists()
+
+
+@pytest.mark.parametrize("quarter", ["2023Q2", "2024Q4"])
+def test_practice_reports_show_name_coverage_and_national_year_and_no_patient_ids(reports, demo_db, quarter):
+    practices = dict(demo_db.execute("select practice_agb, practice_name from staging.stg_practices").fetchall())
+    cov = demo_db.execute("select practice_agb, program, coverage from marts.practice_coverage where quarter = ?",
+                          [quarter]).df()
+    ids = {r[0] for r in demo_db.execute("select distinct patientnummer from raw.patienten where quarter = ?",
+                                         [quarter]).fetchall()}
+    accented = 0
+    for pdf in sorted((reports / quarter / "praktijken").glob("*.pdf")):
+        text = pdf_text(pdf)
+        name = practices[pdf.stem]
+        assert name in text, (pdf.stem, name)
+        accented += any(ch in name for ch in "éëöüÉÖ")
+        for r in cov[cov.practice_agb == pdf.stem].itertuples():
+            assert f.pct(r.coverage) in text, (pdf.stem, r.program, f.pct(r.coverage))
+        assert "2024" in text and "illustratieve waarden" in text  # national year and its honest label
+        assert not PSEUDONYM.search(text) and not (set(re.findall(r"\b\w{6,64}\b", text)) & ids)
+    assert accented >= 1  # names with accents came through intact
+
+
+def test_board_report_lists_exactly_the_underperformers(reports, demo_db):
+    for quarter in ("2024Q2", "2024Q4"):
+        text = pdf_text(reports / quarter / "bestuursrapportage.pdf")
+        mart = demo_db.execute("""select practice_agb, program from marts.practice_classification
+                                  where quarter = ? and status = 'underperformer'""", [quarter]).fetchall()
+        start = text.index(f"Minder presterend ({len(mart)})")
+        section = text[start:text.index("Achter, nog geen praktijkbezoeken", start)]
+        listed = set(re.findall(r"(\d{8})\s*(DM2|CVRM|COPD|ASTMA)", section))
+        assert listed == set(mart), quarter
+        assert len(mart) >= 1
+
+
+def test_board_report_suppresses_small_counts(reports, demo_db):
+    quarter = "2024Q4"
+    small = demo_db.execute("""select p.practice_name, c.program, c.assessed_patients
+                               from marts.practice_coverage c join staging.stg_practices p using (practice_agb)
+                               where quarter = ? and assessed_patients between 1 and 9""", [quarter]).df()
+    assert len(small) >= 1, "the demo should have a small program to suppress"
+    text = pdf_text(reports / quarter / "bestuursrapportage.pdf")
+    lines = text.splitlines()
+    for r in small.itertuples():
+        row = [ln for ln in lines if ln.startswith(r.practice_name) and f" {r.program} " in f" {ln} "
+               and ("onder norm" in ln or "voldoet" in ln or ln.rstrip().endswith("–"))]
+        assert row, r.practice_name
+        assert "<10" in row[0]
+        assert f" {r.program} {r.assessed_patients} " not in f" {row[0]} "
+    assert "pp" in text and "Cohaesie" in text
+
+
+def test_workbook_totals_equal_the_mart(reports, demo_db):
+    wb = load_workbook(reports / "2024Q4" / "verrekeningen.xlsx")
+    ws = wb["Verrekeningen"]
+    header = [c.value for c in ws[1]]
+    col = header.index("Verrekening")
+    rows = [r for r in ws.iter_rows(min_row=2, values_only=True) if r[0] != "Totaal"]
+    total = sum(Decimal(str(r[col])) for r in rows)
+    mart = demo_db.execute("select sum(settlement_amount), count(*) from marts.settlements where year = 2024").fetchone()
+    assert total == Decimal(str(mart[0])) and len(rows) == mart[1]
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref
+    assert "€" in ws.cell(row=2, column=col + 1).number_format
+    detail = wb["Kwartaaldetail"]
+    dh = [c.value for c in detail[1]]
+    dcol = dh.index("Verrekening kwartaal")
+    dtotal = sum(Decimal(str(r[dcol])) for r in detail.iter_rows(min_row=2, values_only=True) if r[0] != "Totaal")
+    dmart = demo_db.execute("select sum(settlement_amount) from marts.settlement_quarter_detail where year = 2024").fetchone()[0]
+    assert dtotal == Decimal(str(dmart))
+
+
+def test_letters_for_trajectory_events(reports, demo_db):
+    letters = list((reports / "2024Q4" / "brieven").glob("*.pdf"))
+    assert any("1_bindend_verbetergesprek" in p.name for p in letters)
+    text = pdf_text(next(p for p in letters if "1_bindend" in p.name))
+    assert "Bevestiging afspraken bindend verbetergesprek" in text and "CONCEPT" in text
+    assert "Oproepsysteem" in text  # the agreements from the register
+    assert not PSEUDONYM.search(text)
+
+
+def test_page_numbers_and_methodology(reports):
+    text = pdf_text(next((reports / "2024Q4" / "praktijken").glob("*.pdf")))
+    assert re.search(r"pagina 1 van \d+", text)
+    assert "Verantwoording" in text and "Wilson" in text and "2025.1" in text
