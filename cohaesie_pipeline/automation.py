@@ -12,8 +12,15 @@ from datetime import datetime
 from pathlib import Path
 
 from dagster import (
-    DefaultScheduleStatus, DefaultSensorStatus, RunRequest, ScheduleEvaluationContext, SensorEvaluationContext,
-    SensorResult, SkipReason, schedule, sensor,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    RunRequest,
+    ScheduleEvaluationContext,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    schedule,
+    sensor,
 )
 
 from cohaesie_pipeline.ingestion.loader import DELIVERY_FILES, find_file

@@ -25,9 +25,9 @@ def _cmd_demo_data(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from cohaesie_pipeline.runner import PipelineFailed, run_quarters
     from cohaesie_pipeline.partitions import quarters_in_inbox
     from cohaesie_pipeline.paths import inbox_dir
+    from cohaesie_pipeline.runner import PipelineFailed, run_quarters
 
     if args.all:
         quarters = quarters_in_inbox()

@@ -1,7 +1,13 @@
 """The one Dagster entry point: assets by layer, resources, jobs, schedule and sensor."""
 from __future__ import annotations
 
-from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor, load_assets_from_modules
+from dagster import (
+    AssetSelection,
+    Definitions,
+    define_asset_job,
+    in_process_executor,
+    load_assets_from_modules,
+)
 
 from cohaesie_pipeline.assets import decisions, ingestion, reporting, transformation
 from cohaesie_pipeline.automation import inbox_sensor, quarterly_schedule

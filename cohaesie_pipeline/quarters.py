@@ -15,14 +15,14 @@ class Quarter:
     q: int
 
     @classmethod
-    def parse(cls, text: str) -> "Quarter":
+    def parse(cls, text: str) -> Quarter:
         m = _QUARTER_RE.match(text.strip().upper())
         if not m:
             raise ValueError(f"'{text}' is not a quarter (expected YYYYQn, e.g. 2024Q3)")
         return cls(int(m.group(1)), int(m.group(2)))
 
     @classmethod
-    def of(cls, d: date) -> "Quarter":
+    def of(cls, d: date) -> Quarter:
         return cls(d.year, (d.month - 1) // 3 + 1)
 
     def __str__(self) -> str:
@@ -41,11 +41,11 @@ class Quarter:
         """First days of the quarter's three months."""
         return [date(self.year, 3 * (self.q - 1) + 1 + i, 1) for i in range(3)]
 
-    def __add__(self, n: int) -> "Quarter":
+    def __add__(self, n: int) -> Quarter:
         idx = self.year * 4 + (self.q - 1) + n
         return Quarter(idx // 4, idx % 4 + 1)
 
-    def __sub__(self, n: int) -> "Quarter":
+    def __sub__(self, n: int) -> Quarter:
         return self + (-n)
 
 

@@ -21,8 +21,8 @@ def pipeline_root(base: Path, name: str, practices: int, first: str, last: str, 
         if not done.exists():
             from dagster import DagsterInstance
 
-            from cohaesie_pipeline.runner import run_quarters
             from cohaesie_pipeline.partitions import quarters_in_inbox
+            from cohaesie_pipeline.runner import run_quarters
 
             data, reports = root / "data", root / "reports"
             generate(data, practices=practices, first=first, last=last, seed=seed)

@@ -16,7 +16,6 @@ from dagster import DagsterInstance, SkipReason, build_schedule_context, build_s
 from cohaesie_pipeline.automation import inbox_sensor, quarter_for_run, quarterly_cron, quarterly_schedule
 from cohaesie_pipeline.cli import build_parser
 from cohaesie_pipeline.demo.generator import generate
-from cohaesie_pipeline.quarters import Quarter
 
 AMS = ZoneInfo("Europe/Amsterdam")
 CLI = str(Path(sys.executable).parent / "cohaesie")

@@ -6,7 +6,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pandas as pd
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cohaesie_pipeline.policy.settlement import apportion, round_half_up, settle_year
 from cohaesie_pipeline.quarters import Quarter

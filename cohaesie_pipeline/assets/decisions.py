@@ -3,11 +3,11 @@
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
+from cohaesie_pipeline.partitions import quarter_partitions
 from cohaesie_pipeline.policy.classification import STATUSES, classify_quarter, exact_rates
 from cohaesie_pipeline.policy.config import load_policy
 from cohaesie_pipeline.policy.settlement import register_date_for, settle_year
 from cohaesie_pipeline.policy.trajectory import trajectories
-from cohaesie_pipeline.partitions import quarter_partitions
 from cohaesie_pipeline.quarters import Quarter
 from cohaesie_pipeline.resources import Warehouse
 from cohaesie_pipeline.warehouse_io import replace_slice
@@ -37,23 +37,23 @@ SPECS = [
 ]
 
 
-V, D, M, I, B, F = "varchar", "date", "decimal(12, 2)", "integer", "boolean", "double"
+V, D, M, N, B, F = "varchar", "date", "decimal(12, 2)", "integer", "boolean", "double"
 # The policy marts' columns and types: part of the data contract (docs/data-contract-additions.md).
 TYPES = {
     "classification": dict(quarter=V, peildatum=D, practice_agb=V, program=V, status=V, is_lagging=B,
-                           lagging_key_indicators=V, n_lagging_key_indicators=I, lagging_details=V,
-                           lagging_year_earlier=B, improvement_pp=F, visits_12m=I, policy_version=V),
+                           lagging_key_indicators=V, n_lagging_key_indicators=N, lagging_details=V,
+                           lagging_year_earlier=B, improvement_pp=F, visits_12m=N, policy_version=V),
     "trajectories": dict(quarter=V, peildatum=D, practice_agb=V, program=V, status=V, current_step=V, step_date=D,
-                         confirmed_on=D, next_action=V, due_date=D, overdue=B, days_overdue=I,
+                         confirmed_on=D, next_action=V, due_date=D, overdue=B, days_overdue=N,
                          improvement_reached=B, explanation_nl=V, policy_version=V),
-    "settlements": dict(year=I, practice_agb=V, huisarts_agb=V, huisarts_naam=V, program=V, months_held=I,
+    "settlements": dict(year=N, practice_agb=V, huisarts_agb=V, huisarts_naam=V, program=V, months_held=N,
                         quarters_included=V, as_of_quarter=V, fees_paid=M, settlement_amount=M, fees_entitled=M,
                         applied=B, settlement_status=V, policy_version=V, input_fingerprint=V),
-    "detail": dict(quarter=V, year=I, practice_agb=V, program=V, declared_patients=I, grace_patients=I,
-                   assessed_patients=I, patients_with_care=I, patients_without_care=I, coverage=F, meets_norm=B,
-                   fees_declared=M, fees_without_care=M, settlement_amount=M, months_without_holder=I,
+    "detail": dict(quarter=V, year=N, practice_agb=V, program=V, declared_patients=N, grace_patients=N,
+                   assessed_patients=N, patients_with_care=N, patients_without_care=N, coverage=F, meets_norm=B,
+                   fees_declared=M, fees_without_care=M, settlement_amount=M, months_without_holder=N,
                    unassigned_amount=M, as_of_quarter=V, policy_version=V, input_fingerprint=V),
-    "reserve": dict(year=I, practice_agb=V, program=V, reserved_amount=M, as_of_quarter=V, policy_version=V),
+    "reserve": dict(year=N, practice_agb=V, program=V, reserved_amount=M, as_of_quarter=V, policy_version=V),
 }
 
 

@@ -2,8 +2,15 @@
 contract (pandera) and loaded into the warehouse's `raw` schema in one transaction."""
 
 from dagster import (
-    AssetCheckResult, AssetCheckSpec, AssetExecutionContext, AssetKey, AssetSpec, Failure, MaterializeResult,
-    MetadataValue, multi_asset,
+    AssetCheckResult,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    multi_asset,
 )
 
 from cohaesie_pipeline.ingestion.errors import ValidationFailed

@@ -4,7 +4,13 @@ import re
 from datetime import date
 
 from dagster import (
-    AssetCheckResult, AssetCheckSpec, AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue,
+    AssetCheckResult,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MaterializeResult,
+    MetadataValue,
     multi_asset,
 )
 

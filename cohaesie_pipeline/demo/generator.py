@@ -53,7 +53,7 @@ def _fmt_dates(days: np.ndarray, iso: bool = False) -> np.ndarray:
 
 
 def _fmt_decimal(values: np.ndarray, decimals: int) -> np.ndarray:
-    return pd.Series(np.round(values, decimals)).map(("{:.%df}" % decimals).format).str.replace(".", ",").to_numpy()
+    return pd.Series(np.round(values, decimals)).map(f"{{:.{decimals}f}}".format).str.replace(".", ",").to_numpy()
 
 
 def _tariffs() -> dict[tuple[int, str, str], float]:

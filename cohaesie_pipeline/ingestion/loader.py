@@ -18,7 +18,12 @@ import pandera.pandas as pa
 from cohaesie_pipeline.ingestion.errors import EXAMPLES_PER_PROBLEM, FileProblem, ValidationFailed
 from cohaesie_pipeline.ingestion.reader import CHUNK_ROWS, file_sha256, read_table
 from cohaesie_pipeline.ingestion.schemas import (
-    Context, FileSpec, delivery_specs, messages, parse_dates, register_specs,
+    Context,
+    FileSpec,
+    delivery_specs,
+    messages,
+    parse_dates,
+    register_specs,
 )
 from cohaesie_pipeline.quarters import Quarter
 

@@ -139,7 +139,7 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
         "title": f"Bestuursrapportage {q}", "quarter": q, "header_left": "Bestuursrapportage kwaliteit chronische zorg",
         "header_right": q, "peildatum": f.datum_lang(peil), "produced": f.datum(produced),
         "n_practices": len(names), "policy_version": policy.label, "suppress_below": sup, "headlines": headlines,
-        "overview": overview, "trend_svg": charts.trend_chart(panels, data.quarters(), show_practice=False, cols=4),
+        "overview": overview, "trend_svg": charts.trend_chart(panels, data.quarters(), show_practice=False, cols=3),
         "heatmaps": heatmaps, "status_groups": status_groups, "trajectories": trajectories,
         "coverage": coverage, "below_norm": below, "year": data.quarter.year, "settlements": settlements,
         "settle_total": f.euro(total), "settle_applied": f.euro(applied), "reserve_total": f.euro(reserve),

@@ -20,6 +20,10 @@ def _pct(v: float) -> str:
     return f"{round(v * 100):d}%"
 
 
+def _clip(s: str, n: int) -> str:
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
 def _short(q: str) -> str:
     return f"{q[2:4]}-{q[-2:]}"
 
@@ -49,8 +53,8 @@ def _legend(items, x, y) -> list[str]:
     for label, color, dash in items:
         out.append(f'<line x1="{x}" y1="{y - 2.5}" x2="{x + 14}" y2="{y - 2.5}" stroke="{color}" stroke-width="2"'
                    f'{DASH if dash else ""}/>')
-        out.append(_text(x + 17, y, label, 6.8))
-        x += 17 + 5.2 * len(label) + 14
+        out.append(_text(x + 17, y, label, 8))
+        x += 17 + 6 * len(label) + 14
     return out
 
 
@@ -76,14 +80,14 @@ def trend_chart(panels: list[dict], quarters: list[str], show_practice: bool = T
             y = bottom - (bottom - top) * ((v - lo) / (1 - lo))
             return x, y
 
-        out.append(_text(ox, oy + 8, p["title"][:38], 7, weight="bold"))
+        out.append(_text(ox, oy + 8, _clip(p["title"], 36), 8, weight="bold"))
         grid = "".join(f"M{left},{xy(0, v)[1]:.1f}H{right}" for v in (lo, (lo + 1) / 2, 1.0))
         out.append(f'<path d="{grid}" stroke="#e3e7ec" stroke-width="0.6" fill="none"/>')
         for v in (lo, 1.0):
-            out.append(_text(left - 3, xy(0, v)[1] + 2.3, _pct(v), 6, "end", "#667"))
+            out.append(_text(left - 3, xy(0, v)[1] + 2.3, _pct(v), 7, "end", "#667"))
         if quarters:
-            out.append(_text(left, bottom + 9, _short(quarters[0]), 6, "start", "#667"))
-            out.append(_text(right, bottom + 9, _short(quarters[-1]), 6, "end", "#667"))
+            out.append(_text(left, bottom + 10, _short(quarters[0]), 7, "start", "#667"))
+            out.append(_text(right, bottom + 10, _short(quarters[-1]), 7, "end", "#667"))
         series = [("national", NATIONAL, 1.0, True), ("care_group", CARE_GROUP, 1.4, False)]
         if show_practice:
             series.append(("practice", PRACTICE, 2.0, False))
@@ -148,8 +152,9 @@ _BANDS = [(-1e9, -20, "#b2182b"), (-20, -10, "#e8836b"), (-10, -3, "#f6c7b5"), (
 def heatmap(matrix, suppressed, row_labels: list[str], col_labels: list[str]) -> str:
     """Gap to the national average in percentage points; suppressed cells (n < threshold) hatched."""
     rows, cols = len(row_labels), len(col_labels)
-    label_w, cell_w, cell_h, head_h = 170.0, min(48.0, 360.0 / max(cols, 1)), 11.0, 70.0
-    width, height = label_w + cols * cell_w + 10, head_h + rows * cell_h + 22
+    # a fixed width, so every program's map is drawn at the same scale on the page
+    label_w, cell_w, cell_h, head_h = 170.0, 46.0, 11.0, 100.0
+    width, height = label_w + 8 * cell_w + 70, head_h + rows * cell_h + 22
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
            f'width="{width:.0f}" height="{height:.0f}">']
     bands = {c: [] for _, _, c in _BANDS}
@@ -178,7 +183,7 @@ def heatmap(matrix, suppressed, row_labels: list[str], col_labels: list[str]) ->
     for j, label in enumerate(col_labels):
         cx, cy = label_w + j * cell_w + cell_w / 2, head_h - 4
         out.append(f'<text transform="translate({cx:.1f},{cy:.1f}) rotate(-55)" font-size="6.3" {FONT} '
-                   f'fill="#1d2430">{escape(label[:30])}</text>')
+                   f'fill="#1d2430">{escape(_clip(label, 28))}</text>')
     lx, ly = label_w, height - 6
     for lo, hi, color in _BANDS:
         name = f"≤ {hi:+.0f}" if lo < -100 else (f"≥ {lo:+.0f}" if hi > 100 else f"{lo:+.0f} tot {hi:+.0f}")

@@ -68,16 +68,16 @@ def _program_view(data: QuarterData, agb: str, program: str, policy: Policy) -> 
 
     light = f.LIGHT[status]
     if c is None or pd.isna(c.coverage):
-        norm_text = "niet beoordeeld (geen beoordeelde patiënten)"
+        norm_short, norm_text = "niet beoordeeld", "Niet beoordeeld (geen beoordeelde patiënten)"
     elif c.meets_norm:
-        norm_text = f"voldoet aan de norm van {f.pct(policy.coverage_norm, 0)}"
+        norm_short, norm_text = "voldoet", f"Voldoet aan de norm van {f.pct(policy.coverage_norm, 0)}"
     else:
-        norm_text = f"onder de norm van {f.pct(policy.coverage_norm, 0)}"
+        norm_short, norm_text = "onder norm", f"Onder de norm van {f.pct(policy.coverage_norm, 0)}"
     lagging_names = ", ".join(now[now.lagging].indicator_name)
     return {
         "code": program, "name": PROGRAM_NAMES[program], "light": light, "light_label": f.LIGHT_LABEL[light],
         "status": status, "status_nl": f.STATUS_NL[status], "lagging_text": lagging_names,
-        "coverage_pct": f.pct(None if c is None else c.coverage), "norm_text": norm_text,
+        "coverage_pct": f.pct(None if c is None else c.coverage), "norm_text": norm_text, "norm_short": norm_short,
         "with_care": f.num(None if c is None else c.patients_with_care),
         "assessed": f.num(None if c is None else c.assessed_patients),
         "empty": f.num(None if c is None else c.empty_records), "grace": f.num(None if c is None else c.grace_patients),
@@ -88,7 +88,7 @@ def _program_view(data: QuarterData, agb: str, program: str, policy: Policy) -> 
         "due": None if t is None or pd.isna(t.due_date) else f.datum(t.due_date),
         "overdue": False if t is None else bool(t.overdue),
         "indicators": rows,
-        "trend_svg": charts.trend_chart(panels, quarters) if panels else "",
+        "trend_svg": charts.trend_chart(panels, quarters, cols=3) if panels else "",
         "position_svg": charts.position_chart(positions) if positions else "",
     }
 
