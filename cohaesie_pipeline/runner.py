@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable
 
@@ -17,11 +18,11 @@ class PipelineFailed(RuntimeError):
 
 
 def _instance() -> DagsterInstance:
-    # a persistent instance (DAGSTER_HOME) makes CLI runs visible in the UI; otherwise a throwaway one
-    try:
+    """The DAGSTER_HOME instance when one is set, so CLI runs show in the UI; a throwaway one otherwise.
+    A broken instance config is an error, not a reason to run somewhere nobody looks."""
+    if os.environ.get("DAGSTER_HOME"):
         return DagsterInstance.get()
-    except Exception:
-        return DagsterInstance.ephemeral()
+    return DagsterInstance.ephemeral()
 
 
 def _failure_text(result) -> str:

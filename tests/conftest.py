@@ -53,6 +53,10 @@ def shared_base(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_root(shared_base) -> Path:
+    # for local iteration only: reuse a demo root built by an earlier session (CI never sets this)
+    reuse = os.environ.get("COHAESIE_TEST_DEMO_ROOT")
+    if reuse and (Path(reuse) / ".built.json").exists():
+        return Path(reuse)
     return pipeline_root(shared_base, "demo45", practices=45, first="2023Q1", last="2024Q4")
 
 

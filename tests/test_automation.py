@@ -63,7 +63,7 @@ def test_schedule_cron_is_configurable(monkeypatch):
 
 def test_schedule_requests_the_quarter_or_skips_an_incomplete_delivery(env_root):
     generate(env_root, practices=2, first="2024Q3", last="2024Q3", seed=1)
-    with DagsterInstance.ephemeral() as instance:
+    with DagsterInstance.local_temp() as instance:  # schedules need an instance with a reference
         ctx = build_schedule_context(instance=instance, scheduled_execution_time=datetime(2024, 8, 1, 6, tzinfo=AMS))
         req = quarterly_schedule(ctx)
         assert req.partition_key == "2024Q3"
