@@ -226,6 +226,21 @@ _UNIQUE_KEYS = {
 }
 
 
+def _load_files(con, kinds, folder: Path, specs: dict[str, FileSpec], msgs: dict[str, str], quarter: str | None,
+                chunk_rows: int) -> tuple[LoadResult, list[FileProblem]]:
+    """Validate and insert each file (inside the caller's transaction); every file is checked, so one run
+    reports the problems of all of them."""
+    result, problems = LoadResult(), []
+    for kind in kinds:
+        path = find_file(folder, kind)
+        fr, file_problems = _load_file(con, specs[kind], path, msgs, quarter, chunk_rows)
+        if not file_problems and kind in _UNIQUE_KEYS:
+            file_problems = _duplicate_problems(con, kind, _UNIQUE_KEYS[kind], path.name, quarter)
+        problems += file_problems
+        result.files.append(fr)
+    return result, problems
+
+
 def load_delivery(con: duckdb.DuckDBPyConnection, quarter: Quarter, folder: Path,
                   chunk_rows: int = CHUNK_ROWS) -> LoadResult:
     """Replace `quarter` in the raw tables with the delivery in `folder`, or change nothing at all."""
@@ -239,19 +254,12 @@ def load_delivery(con: duckdb.DuckDBPyConnection, quarter: Quarter, folder: Path
     specs = delivery_specs(quarter)
     msgs = messages(Context(quarter))
     q = str(quarter)
-    result, problems = LoadResult(), []
     con.begin()
     try:
         for kind in DELIVERY_FILES:
             con.execute(f"delete from raw.{kind} where quarter = ?", [q])
             con.execute("delete from raw.deliveries where quarter = ? and file_kind = ?", [q, kind])
-        for kind in DELIVERY_FILES:
-            path = find_file(folder, kind)
-            fr, file_problems = _load_file(con, specs[kind], path, msgs, q, chunk_rows)
-            if not file_problems and kind in _UNIQUE_KEYS:
-                file_problems = _duplicate_problems(con, kind, _UNIQUE_KEYS[kind], path.name, q)
-            problems += file_problems
-            result.files.append(fr)
+        result, problems = _load_files(con, DELIVERY_FILES, folder, specs, msgs, q, chunk_rows)
         if problems:
             raise ValidationFailed(problems, context=f"Delivery {q} rejected; the warehouse keeps what it had "
                                                      f"for {q}. Fix these rows and deliver again:")
@@ -276,19 +284,12 @@ def load_registers(con: duckdb.DuckDBPyConnection, folder: Path, chunk_rows: int
             f"misses register(s) {', '.join(m + '.csv' for m in missing)} (expected {', '.join(REGISTER_FILES)})")])
     specs = register_specs()
     msgs = messages(Context(None))
-    result, problems = LoadResult(), []
     con.begin()
     try:
         for kind in REGISTER_FILES:
             con.execute(f"delete from raw.{kind}")
         con.execute("delete from raw.register_files")
-        for kind in REGISTER_FILES:
-            path = find_file(folder, kind)
-            fr, file_problems = _load_file(con, specs[kind], path, msgs, None, chunk_rows)
-            if not file_problems and kind in _UNIQUE_KEYS:
-                file_problems = _duplicate_problems(con, kind, _UNIQUE_KEYS[kind], path.name, None)
-            problems += file_problems
-            result.files.append(fr)
+        result, problems = _load_files(con, REGISTER_FILES, folder, specs, msgs, None, chunk_rows)
         if problems:
             raise ValidationFailed(problems, context="Registers rejected; the warehouse keeps the registers it "
                                                      "had. Fix these rows and save the register again:")
