@@ -22,6 +22,10 @@ PY = sys.executable
 
 
 def stage(name: str, code: str, env: dict) -> dict:
+    # each stage reports its own peak: RUSAGE_CHILDREN of this process would carry earlier stages' maximum
+    code += ("\nimport resource as _r, json as _j\n"
+             "print('PEAK ' + _j.dumps(max(_r.getrusage(_r.RUSAGE_SELF).ru_maxrss, "
+             "_r.getrusage(_r.RUSAGE_CHILDREN).ru_maxrss)))\n")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     proc = subprocess.run([PY, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
@@ -31,10 +35,12 @@ def stage(name: str, code: str, env: dict) -> dict:
         raise SystemExit(f"{name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     out = {"stage": name, "wall_s": round(wall, 1), "cpu_s": round(after.ru_utime + after.ru_stime
                                                                     - before.ru_utime - before.ru_stime, 1),
-           "peak_rss_mb": round(after.ru_maxrss / 1024)}
+           "peak_rss_mb": None}
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             out.update(json.loads(line[7:]))
+        if line.startswith("PEAK "):
+            out["peak_rss_mb"] = round(json.loads(line[5:]) / 1024)
     print(json.dumps(out), flush=True)
     return out
 
