@@ -39,7 +39,6 @@ class Summary:
     practices: int
     quarters: list[str]
     rows: dict[str, int] = field(default_factory=dict)
-    patients: dict[str, int] = field(default_factory=dict)
 
     def add(self, key: str, n: int) -> None:
         self.rows[key] = self.rows.get(key, 0) + n
