@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from cohaesie_pipeline.demo.generator import generate
+from cohaesie_pipeline.demo.generator import Generator, generate
 from cohaesie_pipeline.ingestion.loader import load_delivery, load_registers
 from cohaesie_pipeline.ingestion.reader import detect_encoding
 from cohaesie_pipeline.quarters import Quarter
@@ -61,6 +61,16 @@ def test_generated_root_passes_the_contract(tmp_path):
     assert con.execute("select count(*) from raw.patienten where hoofdbehandelaar = 'SP'").fetchone()[0] > 0
     # some non-numeric results among measurements
     assert con.execute("select count(*) from raw.meetwaarden where waarde in ('volgt', 'n.b.', '>90')").fetchone()[0] > 0
+
+
+def test_registers_at_national_scale_are_valid(tmp_path):
+    """--practices 5000: practice names stay unique (the name lists run out near 2,400; the generator
+    used to loop forever) and ~10,000 GP codes stay valid 8-digit AGB codes. Only the registers: the
+    deliveries are the benchmark's job."""
+    Generator(tmp_path, practices=5000, first="2024Q4", last="2024Q4").write_registers()
+    regs = load_registers(duckdb.connect(), tmp_path / "registers").by_kind()
+    assert regs["praktijken"].rows_loaded == 5000
+    assert regs["praktijkhouders"].rows_loaded > 9_000
 
 
 def test_demo_care_group_is_close_to_the_annual_report(demo_db):

@@ -382,7 +382,7 @@ class Generator:
         return float(np.floor(annual / 4 * 100 + 0.5) / 100)
 
     # --- registers -------------------------------------------------------------------------------
-    def _registers(self) -> None:
+    def write_registers(self) -> None:
         reg = self.out / "registers"
         reg.mkdir(parents=True, exist_ok=True)
         rng = np.random.default_rng([self.seed, 20_000_000])
@@ -391,18 +391,22 @@ class Generator:
         gp_counter = 0
         for i, agb in enumerate(self.agb):
             place = P.PLACES[i % len(P.PLACES)]
-            while True:
-                name = f"{rng.choice(P.NAME_PREFIXES)} {rng.choice(P.NAME_STEMS)}"
-                name = name if name not in names else f"{name} {place}"
+            # 88 base names x 27 places run out above ~2,400 practices: after a few draws, number the name
+            for _ in range(20):
+                base = f"{rng.choice(P.NAME_PREFIXES)} {rng.choice(P.NAME_STEMS)}"
+                name = base if base not in names else f"{base} {place}"
                 if name not in names:
                     break
+            k = 2
+            while name in names:
+                name, k = f"{base} {place} {k}", k + 1
             names.add(name)
             hagro = f"Hagro {P.PLACES[(i // 4) % len(P.PLACES)]}"
             practices.append((agb, name, hagro, place))
             n_gp = 1 if i in (P.STOPPING_PRACTICE, P.TAKEOVER_PRACTICE) else int(rng.choice([1, 2, 2, 3]))
             for g in range(n_gp):
                 gp_counter += 1
-                gp = (f"{rng.choice(P.GP_FIRST)} {rng.choice(P.GP_LAST)}", f"0100{gp_counter:04d}")
+                gp = (f"{rng.choice(P.GP_FIRST)} {rng.choice(P.GP_LAST)}", f"01{gp_counter:06d}")
                 van = date(int(rng.integers(1995, 2019)), int(rng.integers(1, 13)), 1)
                 tot = ""
                 if i == P.STOPPING_PRACTICE:
@@ -410,7 +414,7 @@ class Generator:
                 if i == P.TAKEOVER_PRACTICE and g == 0:
                     tot = date(last_q.year, 5, 15).isoformat()
                     gp_counter += 1
-                    holders.append((agb, f"0100{gp_counter:04d}", f"{rng.choice(P.GP_FIRST)} Verbeek-Özdemir",
+                    holders.append((agb, f"01{gp_counter:06d}", f"{rng.choice(P.GP_FIRST)} Verbeek-Özdemir",
                                     date(last_q.year, 5, 16).isoformat(), ""))
                 holders.append((agb, gp[1], gp[0], van.isoformat(), tot))
             role = self.roles.get(i)
@@ -474,7 +478,7 @@ class Generator:
                 self._practice(i, files)
         finally:
             files.close()
-        self._registers()
+        self.write_registers()
         return self.summary
 
 
