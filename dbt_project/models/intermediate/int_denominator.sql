@@ -13,6 +13,7 @@ flagged as (
         patient_id,
         practice_agb,
         program,
+        source_line,
         birth_year,
         year(peildatum) - birth_year as age_on_peildatum,
         enrolment_start <= peildatum and (enrolment_end is null or enrolment_end >= peildatum) as is_active,

@@ -4,6 +4,11 @@ with q_patients as (
     select * from {{ ref('stg_patients') }} where quarter = {{ quarter() }}
 ),
 
+-- "enrolled on the peildatum" exactly as the indicators' denominator decides it
+enrolment as (
+    select * from {{ ref('int_denominator') }}
+),
+
 q_declarations as (
     select * from {{ ref('stg_declarations') }} where quarter = {{ quarter() }}
 ),
@@ -26,22 +31,20 @@ findings as (
     union all
     select d.practice_agb, 'declared_not_enrolled', 'declaraties', min(d.source_line), count(*)
     from q_declarations as d
-    left join q_patients as p
-        on p.patient_id = d.patient_id and p.program = d.program and p.practice_agb = d.practice_agb
-        and p.enrolment_start <= {{ peildatum() }}
-        and (p.enrolment_end is null or p.enrolment_end >= {{ peildatum() }})
-    where p.patient_id is null
+    left join enrolment as e
+        on e.patient_id = d.patient_id and e.program = d.program and e.practice_agb = d.practice_agb
+        and e.is_active
+    where e.patient_id is null
     group by all
 
     union all
-    select p.practice_agb, 'enrolled_not_declared', 'patienten', min(p.source_line), count(*)
-    from q_patients as p
+    select e.practice_agb, 'enrolled_not_declared', 'patienten', min(e.source_line), count(*)
+    from enrolment as e
     left join q_declarations as d
-        on d.patient_id = p.patient_id and d.program = p.program and d.practice_agb = p.practice_agb
+        on d.patient_id = e.patient_id and d.program = e.program and d.practice_agb = e.practice_agb
     where d.patient_id is null
-      and p.main_practitioner = 'HA'
-      and p.enrolment_start <= {{ peildatum() }}
-      and (p.enrolment_end is null or p.enrolment_end >= {{ peildatum() }})
+      and e.is_active
+      and not e.is_specialist
     group by all
 
     union all
