@@ -48,8 +48,10 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
             hist = ind[ind.indicator_code == code]
             panels.append({"title": f"{program} {r.indicator_name}", "practice": {},
                            "care_group": dict(hist.groupby("quarter").care_group_rate.first()),
-                           "national": dict(hist.groupby("quarter").national_rate.first())})
+                           "national": dict(hist.groupby("quarter").national_rate.first()),
+                           "_sort": (PROGRAM_ORDER.index(program), r.sort_order)})
     overview.sort(key=lambda r: (PROGRAM_ORDER.index(r["program"]), r["_sort"]))
+    panels.sort(key=lambda p: p["_sort"])
 
     heatmaps = []
     for program in PROGRAM_ORDER:
@@ -62,8 +64,9 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
         gap = rows.pivot(index="practice_agb", columns="indicator_code", values="gap_abs").reindex(index=agbs, columns=codes)
         den = rows.pivot(index="practice_agb", columns="indicator_code", values="denominator").reindex(index=agbs, columns=codes)
         suppressed = (den < sup).to_numpy()  # 0 included: nothing to show either
-        heatmaps.append({"program": program, "svg": charts.heatmap(
-            (gap * 100).to_numpy().tolist(), suppressed.tolist(), [names.get(a, a) for a in agbs], [labels[c] for c in codes])})
+        heatmaps.append({"program": program, "img": charts.as_image(charts.heatmap(
+            (gap * 100).to_numpy().tolist(), suppressed.tolist(), [names.get(a, a) for a in agbs],
+            [labels[c] for c in codes]), f"Heatmap {program}")})
 
     cls = data.classification[data.classification.quarter == q]
     status_groups = []
@@ -139,7 +142,7 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
         "title": f"Bestuursrapportage {q}", "quarter": q, "header_left": "Bestuursrapportage kwaliteit chronische zorg",
         "header_right": q, "peildatum": f.datum_lang(peil), "produced": f.datum(produced),
         "n_practices": len(names), "policy_version": policy.label, "suppress_below": sup, "headlines": headlines,
-        "overview": overview, "trend_svg": charts.trend_chart(panels, data.quarters(), show_practice=False, cols=3),
+        "overview": overview, "trend": charts.trend_panels(panels, data.quarters(), show_practice=False, cols=3),
         "heatmaps": heatmaps, "status_groups": status_groups, "trajectories": trajectories,
         "coverage": coverage, "below_norm": below, "year": data.quarter.year, "settlements": settlements,
         "settle_total": f.euro(total), "settle_applied": f.euro(applied), "reserve_total": f.euro(reserve),

@@ -1,19 +1,34 @@
-"""Charts as compact inline SVG.
+"""Charts as compact SVG images, with their titles and legends in HTML.
 
 Why not matplotlib: WeasyPrint draws SVG in pure Python at roughly a millisecond per element, and a
 matplotlib small-multiples figure has ~800 elements (every tick a <use>, every label a group), which made a
 practice report take ~10 s. These charts draw the same content with a tenth of the elements: lines are
-polylines, many dots are one <path>, heat-map cells are one path per colour band. Text uses "Cohaesie Sans" (a DejaVu Sans subset),
-which the report stylesheet maps to the shipped font files.
+polylines, many dots are one <path>, heat-map cells are one path per colour band.
+
+Why titles and legends are HTML: WeasyPrint lays out and draws SVG text one letter at a time (a Pango layout
+per character), so a 30-letter title costs as much as a table of text. Text left inside the SVGs is short
+axis labels in "Cohaesie Sans" (a DejaVu Sans subset), which the report stylesheet maps to the shipped font.
 """
 from __future__ import annotations
 
+import base64
 import math
 from html import escape
+
+from markupsafe import Markup
 
 PRACTICE, CARE_GROUP, NATIONAL, OTHERS, LIMIT = "#1f5fa8", "#e07b00", "#555555", "#b9c3cf", "#c0392b"
 FONT = 'font-family="Cohaesie Sans"'
 DASH = ' stroke-dasharray="3,2"'
+
+
+def as_image(svg: str, alt: str) -> Markup:
+    """The chart as an <img> with a data URI rather than inline SVG: inline, every SVG element is parsed by
+    the HTML parser and cascaded against the stylesheet like a paragraph (~0.15 s per practice report)."""
+    if not svg:
+        return Markup("")
+    data = base64.b64encode(svg.encode()).decode()
+    return Markup('<img class="chart-img" alt="{}" src="data:image/svg+xml;base64,{}">').format(alt, Markup(data))
 
 
 def _pct(v: float) -> str:
@@ -48,101 +63,123 @@ def _dot_path(points, r: float, color: str, ring: str = "") -> str:
 
 
 
-def _legend(items, x, y) -> list[str]:
-    out = []
-    for label, color, dash in items:
-        out.append(f'<line x1="{x}" y1="{y - 2.5}" x2="{x + 14}" y2="{y - 2.5}" stroke="{color}" stroke-width="2"'
-                   f'{DASH if dash else ""}/>')
-        out.append(_text(x + 17, y, label, 8))
-        x += 17 + 6 * len(label) + 14
+def _svg(width: float, height: float, body: list[str]) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
+            f'width="{width:.0f}" height="{height:.0f}">' + "".join(body) + "</svg>")
+
+
+def _valid(v) -> bool:
+    return v is not None and not (isinstance(v, float) and math.isnan(v))
+
+
+def _row_floor(panels: list[dict]) -> float:
+    """The bottom of a row's shared y-axis: 5 points below the lowest value, at most 60%, on a 10% step."""
+    values = [v for p in panels for s in ("practice", "care_group", "national") for v in p[s].values() if _valid(v)]
+    lo = max(0.0, min([min(values) - 0.05, 0.6]) if values else 0.6)
+    return math.floor(lo * 10) / 10
+
+
+_PW, _PH, _GAP = 170.0, 84.0, 14.0
+
+
+def _trend_panel(panel: dict, quarters: list[str], lo: float, y_labels: bool, x_labels: bool,
+                 show_practice: bool) -> list[str]:
+    """The elements of one small multiple, at the origin; its title is HTML (see the module docstring)."""
+    left, top, right, bottom = 26.0, 4.0, _PW - 4, _PH - 14
+
+    def xy(k, v):
+        x = left + (right - left) * (k / max(len(quarters) - 1, 1))
+        return x, bottom - (bottom - top) * ((v - lo) / (1 - lo))
+
+    out = [f'<path d="{"".join(f"M{left},{xy(0, v)[1]:.1f}H{right}" for v in (lo, (lo + 1) / 2, 1.0))}" '
+           f'stroke="#e3e7ec" stroke-width="0.6" fill="none"/>']
+    if y_labels:
+        out += [_text(left - 3, xy(0, v)[1] + 2.3, _pct(v), 7, "end", "#667") for v in (lo, 1.0)]
+    if x_labels and quarters:
+        out.append(_text(left, bottom + 10, _short(quarters[0]), 7, "start", "#667"))
+        out.append(_text(right, bottom + 10, _short(quarters[-1]), 7, "end", "#667"))
+    series = [("national", NATIONAL, 1.0, True), ("care_group", CARE_GROUP, 1.4, False)]
+    if show_practice:
+        series.append(("practice", PRACTICE, 2.0, False))
+    for key, color, w, dash in series:
+        pts = [xy(k, panel[key][q]) for k, q in enumerate(quarters) if q in panel[key] and _valid(panel[key][q])]
+        if pts:
+            d = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
+            out.append(f'<polyline points="{d}" fill="none" stroke="{color}" stroke-width="{w}"'
+                       f'{DASH if dash else ""}/>')
+            if key == "practice":
+                out.append(_dot_path(pts, 1.6, color))
     return out
 
 
-def trend_chart(panels: list[dict], quarters: list[str], show_practice: bool = True, cols: int = 4) -> str:
-    """Small multiples; each panel: title, practice {q: rate}, care_group {q: rate}, national {q: rate}."""
-    n = max(len(panels), 1)
-    cols = min(cols, n)
-    rows = math.ceil(n / cols)
-    pw, ph, gap = 170.0, 98.0, 14.0
-    width, height = cols * (pw + gap), rows * (ph + gap) + 18
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-           f'width="{width:.0f}" height="{height:.0f}">']
-    for i, p in enumerate(panels):
-        ox, oy = (i % cols) * (pw + gap), (i // cols) * (ph + gap)
-        values = [v for s in ("practice", "care_group", "national") for v in p[s].values() if v is not None
-                  and not math.isnan(v)]
-        lo = max(0.0, min([min(values) - 0.05, 0.6]) if values else 0.6)
-        lo = math.floor(lo * 10) / 10
-        left, top, right, bottom = ox + 26, oy + 14, ox + pw - 4, oy + ph - 14
+def trend_panels(panels: list[dict], quarters: list[str], show_practice: bool = True,
+                 cols: int = 3) -> list[dict]:
+    """Small multiples of the key indicators over the quarters: per row of panels the titles (for HTML
+    cells above it) and one image. Fewer, larger images: each image has a fixed cost in WeasyPrint.
 
-        def xy(k, v):
-            x = left + (right - left) * (k / max(len(quarters) - 1, 1))
-            y = bottom - (bottom - top) * ((v - lo) / (1 - lo))
-            return x, y
-
-        out.append(_text(ox, oy + 8, _clip(p["title"], 36), 8, weight="bold"))
-        grid = "".join(f"M{left},{xy(0, v)[1]:.1f}H{right}" for v in (lo, (lo + 1) / 2, 1.0))
-        out.append(f'<path d="{grid}" stroke="#e3e7ec" stroke-width="0.6" fill="none"/>')
-        for v in (lo, 1.0):
-            out.append(_text(left - 3, xy(0, v)[1] + 2.3, _pct(v), 7, "end", "#667"))
-        if quarters:
-            out.append(_text(left, bottom + 10, _short(quarters[0]), 7, "start", "#667"))
-            out.append(_text(right, bottom + 10, _short(quarters[-1]), 7, "end", "#667"))
-        series = [("national", NATIONAL, 1.0, True), ("care_group", CARE_GROUP, 1.4, False)]
-        if show_practice:
-            series.append(("practice", PRACTICE, 2.0, False))
-        for key, color, w, dash in series:
-            pts = [xy(k, p[key][q]) for k, q in enumerate(quarters)
-                   if q in p[key] and p[key][q] is not None and not math.isnan(p[key][q])]
-            if pts:
-                d = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
-                out.append(f'<polyline points="{d}" fill="none" stroke="{color}" stroke-width="{w}"'
-                           f'{DASH if dash else ""}/>')
-                if key == "practice":
-                    out.append(_dot_path(pts, 1.6, color))
-    items = [("landelijk", NATIONAL, True), ("zorggroep", CARE_GROUP, False)]
-    if show_practice:
-        items.append(("praktijk", PRACTICE, False))
-    out += _legend(items, 0, height - 4)
-    out.append("</svg>")
-    return "".join(out)
+    Each panel: title, practice {q: rate}, care_group {q: rate}, national {q: rate}. The panels of a row
+    share their y-axis, labelled once at the left; the quarters are labelled under the lowest panel of each
+    column."""
+    rows = []
+    for start in range(0, len(panels), cols):
+        row = panels[start:start + cols]
+        lo = _row_floor(row)
+        body = []
+        for j, p in enumerate(row):
+            below = start + j + cols < len(panels)
+            body.append(f'<g transform="translate({j * (_PW + _GAP):.0f},0)">')
+            body += _trend_panel(p, quarters, lo, y_labels=j == 0, x_labels=not below, show_practice=show_practice)
+            body.append("</g>")
+        titles = [p["title"] for p in row] + [""] * (cols - len(row))
+        rows.append({"titles": titles,
+                     "img": as_image(_svg(cols * (_PW + _GAP), _PH, body), "Trend: " + ", ".join(titles[:len(row)]))})
+    return rows
 
 
-def position_chart(rows: list[dict]) -> str:
-    """Per key indicator: every practice's rate as a grey dot (anonymous), this practice highlighted, the
-    national average (dashed) and 20% below it (red). rows: title, others [rates], own or None, national."""
-    n = max(len(rows), 1)
-    label_w, plot_w, row_h = 190.0, 330.0, 19.0
-    width, height = label_w + plot_w + 10, n * row_h + 34
-    left, right = label_w, label_w + plot_w
-    x = lambda v: left + (right - left) * max(0.0, min(1.0, v))  # noqa: E731
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-           f'width="{width:.0f}" height="{height:.0f}">']
-    ticks = "".join(f"M{x(v):.1f},4V{n * row_h + 4}" for v in (0, 0.25, 0.5, 0.75, 1.0))
-    out.append(f'<path d="{ticks}" stroke="#e3e7ec" stroke-width="0.6"/>')
-    for v in (0, 0.25, 0.5, 0.75, 1.0):
-        out.append(_text(x(v), n * row_h + 13, _pct(v), 6, "middle", "#667"))
-    dots, nat, lim, own = [], [], [], []
+_STRIP_W, _STRIP_H, _STRIP_PAD, _AXIS_H = 340.0, 19.0, 10.0, 10.0
+POSITION_WIDTH_MM = 120.0
+
+
+def _strip_x(v: float) -> float:
+    return _STRIP_PAD + (_STRIP_W - 2 * _STRIP_PAD) * max(0.0, min(1.0, v))
+
+
+def _position_strip(y0: float, others: list[float], own: float | None, national: float | None,
+                    lag_threshold: float) -> list[str]:
+    mid = y0 + _STRIP_H / 2
+    out = [_dot_path([(_strip_x(v), mid + ((j % 5) - 2) * 1.4) for j, v in enumerate(sorted(
+        v for v in others if _valid(v)))], 1.9, OTHERS)]
+    if _valid(national):
+        out.append(f'<path d="M{_strip_x(national):.1f},{mid - 6:.1f}v12" stroke="{NATIONAL}" stroke-width="1.2" '
+                   f'stroke-dasharray="2,1.5"/>')
+        out.append(f'<path d="M{_strip_x(national * (1 - lag_threshold)):.1f},{mid - 6:.1f}v12" stroke="{LIMIT}" '
+                   f'stroke-width="1"/>')
+    if _valid(own):
+        out.append(_dot_path([(_strip_x(own), mid)], 3.6, PRACTICE, ring="white"))
+    return out
+
+
+def position_chart(rows: list[dict], lag_threshold: float) -> dict:
+    """Per key indicator a strip: every other practice as a grey dot (anonymous), this practice highlighted,
+    the national average (dashed) and the lag limit below it (red). rows: title, others [rates], own or
+    None, national.
+
+    One image for all strips; the titles are HTML cells whose heights (row_mm) match the strips exactly
+    when the image is drawn POSITION_WIDTH_MM wide."""
+    n = len(rows)
+    height = n * _STRIP_H + _AXIS_H
+    out = [f'<path d="{"".join(f"M{_strip_x(v):.1f},0V{n * _STRIP_H}" for v in (0, 0.25, 0.5, 0.75, 1.0))}" '
+           f'stroke="#e3e7ec" stroke-width="0.6"/>']
     for i, r in enumerate(rows):
-        y = 4 + i * row_h + row_h / 2
-        out.append(_text(left - 6, y + 2.5, r["title"][:40], 6.8, "end"))
-        vals = sorted(v for v in r["others"] if v is not None and not math.isnan(v))
-        dots += [(x(v), y + ((j % 5) - 2) * 1.4) for j, v in enumerate(vals)]
-        if r.get("national") is not None:
-            nat.append(f"M{x(r['national']):.1f},{y - 6:.1f}v12")
-            lim.append(f"M{x(r['national'] * 0.8):.1f},{y - 6:.1f}v12")
-        if r.get("own") is not None:
-            own.append((x(r["own"]), y))
-    out.append(_dot_path(dots, 1.9, OTHERS))
-    out.append(f'<path d="{"".join(nat)}" stroke="{NATIONAL}" stroke-width="1.2" stroke-dasharray="2,1.5"/>')
-    out.append(f'<path d="{"".join(lim)}" stroke="{LIMIT}" stroke-width="1"/>')
-    out.append(_dot_path(own, 3.6, PRACTICE, ring="white"))
-    ly = height - 4
-    out.append(_dot_path([(6, ly - 2.5)], 3.2, PRACTICE) + _text(13, ly, "deze praktijk", 6.6))
-    out.append(_dot_path([(78, ly - 2.5)], 1.9, OTHERS) + _text(84, ly, "andere praktijken (anoniem)", 6.6))
-    out += _legend([("landelijk gemiddelde", NATIONAL, True), ("20% onder landelijk", LIMIT, False)], 190, ly)
-    out.append("</svg>")
-    return "".join(out)
+        out += _position_strip(i * _STRIP_H, r["others"], r.get("own"), r.get("national"), lag_threshold)
+    y = n * _STRIP_H + 8
+    out += [_text(_strip_x(0), y, "0%", 6.5, "start", "#667"), _text(_strip_x(0.5), y, "50%", 6.5, "middle", "#667"),
+            _text(_strip_x(1), y, "100%", 6.5, "end", "#667")]
+    mm = POSITION_WIDTH_MM / _STRIP_W
+    return {"titles": [r["title"] for r in rows], "row_mm": round(_STRIP_H * mm, 3), "axis_mm": round(_AXIS_H * mm, 3),
+            "width_mm": POSITION_WIDTH_MM, "height_mm": round(height * mm, 3),
+            "img": as_image(_svg(_STRIP_W, height, out), "Positie tussen de praktijken: " + ", ".join(
+                r["title"] for r in rows)) if rows else ""}
 
 
 _BANDS = [(-1e9, -20, "#b2182b"), (-20, -10, "#e8836b"), (-10, -3, "#f6c7b5"), (-3, 3, "#f2f2f2"),

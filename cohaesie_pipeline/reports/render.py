@@ -2,8 +2,10 @@
 processes. Output replaces whatever the quarter's folder held before."""
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -15,7 +17,7 @@ from cohaesie_pipeline.policy.config import Policy
 from cohaesie_pipeline.reports.board_report import board_context
 from cohaesie_pipeline.reports.data import QuarterData
 from cohaesie_pipeline.reports.letters import letter_context, letter_events, letter_filename
-from cohaesie_pipeline.reports.practice_report import practice_context
+from cohaesie_pipeline.reports.practice_report import practice_context, prepare_lookups
 from cohaesie_pipeline.reports.workbook import write_workbook
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -42,7 +44,19 @@ def _stylesheet():
 
         fonts = FontConfiguration()
         _STYLE = (CSS(filename=str(STATIC / "report.css"), font_config=fonts), fonts)
+        # the @font-face files are copied to a temp folder that WeasyPrint only removes when the configuration
+        # is garbage collected, which module globals never are
+        atexit.register(lambda: fonts._folder and shutil.rmtree(fonts._folder, ignore_errors=True))
     return _STYLE
+
+
+def _warm_up() -> None:
+    """Fonts are loaded and the stylesheet parsed on first use. Done once in the parent before the render
+    workers fork, each worker inherits them instead of paying for it again (~1 s per worker)."""
+    from weasyprint import HTML
+
+    css, fonts = _stylesheet()
+    HTML(string="<p>Aa <b>Bb</b> <i>Cc</i> ë</p>").render(stylesheets=[css], font_config=fonts).write_pdf()
 
 
 def render_pdf(template: str, context: dict, path: Path) -> Rendered:
@@ -56,9 +70,23 @@ def render_pdf(template: str, context: dict, path: Path) -> Rendered:
     return Rendered(path, len(doc.pages), path.stat().st_size)
 
 
-def _practice_job(args) -> Rendered:
-    data, agb, policy, produced, path = args
-    return render_pdf("practice.html.j2", practice_context(data, agb, policy, produced), path)
+# Set once per worker process by _start_worker: the quarter's data is sent to each worker once, not with
+# every practice (pickling it per job cost more than some reports took to draw).
+_WORKER: dict = {}
+
+
+def _start_worker(data: QuarterData, policy: Policy, produced: date, temp_root: str) -> None:
+    # worker processes end with os._exit, so nothing they leave in /tmp would be removed: keep it under a
+    # folder the parent deletes
+    tempfile.tempdir = tempfile.mkdtemp(dir=temp_root)
+    _WORKER.update(data=data, policy=policy, produced=produced)
+    _stylesheet()
+
+
+def _practice_job(agb_and_path: tuple[str, Path]) -> Rendered:
+    agb, path = agb_and_path
+    w = _WORKER
+    return render_pdf("practice.html.j2", practice_context(w["data"], agb, w["policy"], w["produced"]), path)
 
 
 def practices_with_data(data: QuarterData) -> list[str]:
@@ -70,12 +98,20 @@ def render_practice_reports(data: QuarterData, policy: Policy, out: Path, produc
     folder = out / "praktijken"
     if folder.exists():
         shutil.rmtree(folder)
-    jobs = [(data, agb, policy, produced, folder / f"{agb}.pdf") for agb in practices_with_data(data)]
+    jobs = [(agb, folder / f"{agb}.pdf") for agb in practices_with_data(data)]
     workers = workers or min(len(jobs), os.cpu_count() or 1) or 1
     if workers == 1:
-        return [_practice_job(j) for j in jobs]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_practice_job, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
+        _WORKER.update(data=data, policy=policy, produced=produced)
+        try:
+            return [_practice_job(j) for j in jobs]
+        finally:
+            _WORKER.clear()
+    _warm_up()
+    prepare_lookups(data, policy)  # also inherited by the workers
+    with tempfile.TemporaryDirectory(prefix="cohaesie-render-") as temp_root, ProcessPoolExecutor(
+            max_workers=workers, initializer=_start_worker, initargs=(data, policy, produced, temp_root)) as pool:
+        # small chunks: reports differ in size (1 to 4 programs), so workers finish close together
+        return list(pool.map(_practice_job, jobs, chunksize=2))
 
 
 def render_board_report(data: QuarterData, policy: Policy, out: Path, produced: date) -> Rendered:
