@@ -64,9 +64,9 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
         gap = rows.pivot(index="practice_agb", columns="indicator_code", values="gap_abs").reindex(index=agbs, columns=codes)
         den = rows.pivot(index="practice_agb", columns="indicator_code", values="denominator").reindex(index=agbs, columns=codes)
         suppressed = (den < sup).to_numpy()  # 0 included: nothing to show either
-        heatmaps.append({"program": program, "img": charts.as_image(charts.heatmap(
+        heatmaps.append({"program": program, **charts.heatmap(
             (gap * 100).to_numpy().tolist(), suppressed.tolist(), [names.get(a, a) for a in agbs],
-            [labels[c] for c in codes]), f"Heatmap {program}")})
+            [labels[c] for c in codes])})
 
     cls = data.classification[data.classification.quarter == q]
     status_groups = []
@@ -143,7 +143,7 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
         "header_right": q, "peildatum": f.datum_lang(peil), "produced": f.datum(produced),
         "n_practices": len(names), "policy_version": policy.label, "suppress_below": sup, "headlines": headlines,
         "overview": overview, "trend": charts.trend_panels(panels, data.quarters(), show_practice=False, cols=3),
-        "heatmaps": heatmaps, "status_groups": status_groups, "trajectories": trajectories,
+        "heatmaps": heatmaps, "heat_legend": charts.legend_bands(), "status_groups": status_groups, "trajectories": trajectories,
         "coverage": coverage, "below_norm": below, "year": data.quarter.year, "settlements": settlements,
         "settle_total": f.euro(total), "settle_applied": f.euro(applied), "reserve_total": f.euro(reserve),
         "unassigned": f.euro(unassigned) if unassigned else "", "visits_done": len(v),

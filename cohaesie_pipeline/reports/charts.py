@@ -186,47 +186,48 @@ _BANDS = [(-1e9, -20, "#b2182b"), (-20, -10, "#e8836b"), (-10, -3, "#f6c7b5"), (
           (3, 10, "#c6dbef"), (10, 1e9, "#6a9fcf")]
 
 
-def heatmap(matrix, suppressed, row_labels: list[str], col_labels: list[str]) -> str:
-    """Gap to the national average in percentage points; suppressed cells (n < threshold) hatched."""
+HEATMAP_GRID_WIDTH_MM = 128.0
+_CELL_W, _CELL_H, _HEAD_H = 46.0, 11.0, 100.0
+
+
+def heatmap(matrix, suppressed, row_labels: list[str], col_labels: list[str]) -> dict:
+    """Gap to the national average in percentage points; suppressed cells (n < threshold) hatched.
+
+    The grid and its rotated column headers are one image, drawn HEATMAP_GRID_WIDTH_MM wide (the same scale
+    for every program); the practice names are HTML cells of row_mm each beside it, and the colour legend
+    is HTML (legend_bands)."""
     rows, cols = len(row_labels), len(col_labels)
-    # a fixed width, so every program's map is drawn at the same scale on the page
-    label_w, cell_w, cell_h, head_h = 170.0, 46.0, 11.0, 100.0
-    width, height = label_w + 8 * cell_w + 70, head_h + rows * cell_h + 22
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-           f'width="{width:.0f}" height="{height:.0f}">']
+    width, height = 8 * _CELL_W + 70, _HEAD_H + rows * _CELL_H
     bands = {c: [] for _, _, c in _BANDS}
     hatched, marks = [], []
     for i in range(rows):
         for j in range(cols):
-            x0, y0 = label_w + j * cell_w, head_h + i * cell_h
-            cell = f"M{x0:.1f},{y0:.1f}h{cell_w - 1:.1f}v{cell_h - 1:.1f}h{-(cell_w - 1):.1f}z"
+            x0, y0 = j * _CELL_W, _HEAD_H + i * _CELL_H
+            cell = f"M{x0:.1f},{y0:.1f}h{_CELL_W - 1:.1f}v{_CELL_H - 1:.1f}h{-(_CELL_W - 1):.1f}z"
             v = matrix[i][j]
-            if suppressed[i][j] or v is None or (isinstance(v, float) and math.isnan(v)):
+            if suppressed[i][j] or not _valid(v):
                 hatched.append(cell)
                 continue
             for lo, hi, color in _BANDS:
                 if lo <= v < hi:
                     bands[color].append(cell)
             if v <= -20:
-                marks.append(_text(x0 + cell_w / 2, y0 + 8, "!", 7, "middle", "white", "bold"))
-    for color, cells in bands.items():
-        if cells:
-            out.append(f'<path d="{"".join(cells)}" fill="{color}"/>')
+                marks.append(_text(x0 + _CELL_W / 2, y0 + 8, "!", 7, "middle", "white", "bold"))
+    out = [f'<path d="{"".join(cells)}" fill="{color}"/>' for color, cells in bands.items() if cells]
     if hatched:
         out.append(f'<path d="{"".join(hatched)}" fill="#ffffff" stroke="#c8c8c8" stroke-width="0.5"/>')
     out += marks
-    for i, label in enumerate(row_labels):
-        out.append(_text(label_w - 4, head_h + i * cell_h + 8, label[:42], 6.3, "end"))
     for j, label in enumerate(col_labels):
-        cx, cy = label_w + j * cell_w + cell_w / 2, head_h - 4
+        cx, cy = j * _CELL_W + _CELL_W / 2, _HEAD_H - 4
         out.append(f'<text transform="translate({cx:.1f},{cy:.1f}) rotate(-55)" font-size="6.3" {FONT} '
                    f'fill="#1d2430">{escape(_clip(label, 28))}</text>')
-    lx, ly = label_w, height - 6
-    for lo, hi, color in _BANDS:
-        name = f"≤ {hi:+.0f}" if lo < -100 else (f"≥ {lo:+.0f}" if hi > 100 else f"{lo:+.0f} tot {hi:+.0f}")
-        out.append(f'<rect x="{lx}" y="{ly - 7}" width="9" height="8" fill="{color}"/>' + _text(lx + 12, ly, name + " pp", 6))
-        lx += 62
-    out.append(f'<rect x="{lx}" y="{ly - 7}" width="9" height="8" fill="#fff" stroke="#c8c8c8"/>'
-               + _text(lx + 12, ly, "te klein", 6))
-    out.append("</svg>")
-    return "".join(out)
+    mm = HEATMAP_GRID_WIDTH_MM / width
+    return {"labels": row_labels, "row_mm": round(_CELL_H * mm, 3), "head_mm": round(_HEAD_H * mm, 3),
+            "width_mm": HEATMAP_GRID_WIDTH_MM, "height_mm": round(height * mm, 3),
+            "img": as_image(_svg(width, height, out), "Heatmap verschil met landelijk: " + ", ".join(col_labels))}
+
+
+def legend_bands() -> list[dict]:
+    """The heat map's colour bands for an HTML legend."""
+    return [{"color": color, "label": (f"≤ {hi:+.0f}" if lo < -100 else f"≥ {lo:+.0f}" if hi > 100
+                                       else f"{lo:+.0f} tot {hi:+.0f}") + " pp"} for lo, hi, color in _BANDS]
