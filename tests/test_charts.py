@@ -45,3 +45,17 @@ def test_position_chart_rows_line_up_with_their_html_labels():
     assert re.findall(r"<text[^>]*>([^<]*)</text>", svg) == ["0%", "50%", "100%"]
     # the lag limit comes from the policy threshold: 0.8 x (1 - 0.25) = 0.6 of the 320-wide scale, after 10
     assert "M202.0," in svg
+
+
+def test_heatmap_grid_rows_line_up_with_the_practice_names():
+    names = [f"Praktijk {i}" for i in range(3)]
+    hm = charts.heatmap([[-25.0, 4.0], [None, 0.0], [12.0, -5.0]], [[False, False], [False, True], [False, False]],
+                        names, ["HbA1c gemeten", "Voetonderzoek verricht"])
+    assert hm["labels"] == names
+    assert hm["height_mm"] == pytest.approx(hm["head_mm"] + 3 * hm["row_mm"], abs=0.01)
+    svg = _svg(hm["img"])
+    assert "Praktijk" not in svg  # names are HTML
+    assert svg.count(">!</text>") == 1  # only the -25 pp cell is marked
+    # the missing value and the suppressed cell are both hatched, in one path of two cells
+    hatched = re.search(r'<path d="([^"]+)" fill="#ffffff"', svg).group(1)
+    assert hatched.count("M") == 2
