@@ -51,6 +51,8 @@ def main() -> None:
     ap.add_argument("--quarters", type=int, default=8, help="number of quarters, ending 2024Q4")
     ap.add_argument("--skip-reports", action="store_true")
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--reuse-data", action="store_true",
+                    help="skip generation: the workdir already holds a generated data root")
     args = ap.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="cohaesie-bench-"))
     data = work / "data"
@@ -61,7 +63,11 @@ def main() -> None:
     env = {**os.environ, "COHAESIE_DATA_DIR": str(data), "COHAESIE_REPORTS_DIR": str(work / "reports"),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     rows = []
-    rows.append(stage("generate", f"""
+    if args.reuse_data:
+        import shutil
+        shutil.rmtree(data / "warehouse", ignore_errors=True)
+    else:
+        rows.append(stage("generate", f"""
 from cohaesie_pipeline.demo.generator import generate
 import json
 s = generate({str(data)!r}, practices={args.practices}, first={str(first)!r}, last={str(last)!r}, seed=42)
@@ -79,13 +85,13 @@ print("RESULT " + json.dumps({{"rows": n}}))
 import duckdb, json
 from cohaesie_pipeline.ingestion.loader import load_delivery, load_registers
 from cohaesie_pipeline.partitions import quarters_in_inbox
-from cohaesie_pipeline.paths import warehouse_path, inbox_dir, registers_dir
-warehouse_path().parent.mkdir(parents=True, exist_ok=True)
-con = duckdb.connect(str(warehouse_path()))
-load_registers(con, registers_dir())
-n = 0
-for q in quarters_in_inbox():
-    n += sum(f.rows_loaded for f in load_delivery(con, q, inbox_dir() / str(q)).files)
+from cohaesie_pipeline.paths import inbox_dir, registers_dir
+from cohaesie_pipeline.resources import Warehouse
+with Warehouse().connect() as con:  # the pipeline's connection settings (memory limit)
+    load_registers(con, registers_dir())
+    n = 0
+    for q in quarters_in_inbox():
+        n += sum(f.rows_loaded for f in load_delivery(con, q, inbox_dir() / str(q)).files)
 print("RESULT " + json.dumps({"rows": n}))
 """, env))
     rows.append(stage("dbt_staging_to_marts_last_quarter", f"""

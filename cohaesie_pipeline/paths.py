@@ -28,3 +28,13 @@ def warehouse_path() -> Path:
 
 def reports_dir() -> Path:
     return Path(os.environ.get("COHAESIE_REPORTS_DIR", REPO_ROOT / "reports")).resolve()
+
+
+DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's buffer limit for every warehouse connection and for dbt (profiles.yml reads the same
+    variable). DuckDB's own default is 80% of RAM; at national scale (5,000 practices) dbt then grew to
+    7.4 GB and ingestion to 8 GB. With a limit DuckDB spills to `<warehouse>.tmp/` instead."""
+    return os.environ.get("COHAESIE_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT)

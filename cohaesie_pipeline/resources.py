@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import duckdb
 from dagster import ConfigurableResource
 
-from cohaesie_pipeline.paths import warehouse_path
+from cohaesie_pipeline.paths import duckdb_memory_limit, warehouse_path
 
 
 class Warehouse(ConfigurableResource):
@@ -27,7 +27,7 @@ class Warehouse(ConfigurableResource):
         if read_only and not p.exists():
             raise FileNotFoundError(f"warehouse {p} does not exist yet: run the ingestion first")
         p.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(p), read_only=read_only)
+        con = duckdb.connect(str(p), read_only=read_only, config={"memory_limit": duckdb_memory_limit()})
         try:
             yield con
         finally:

@@ -26,10 +26,13 @@ def test_trend_rows_share_an_axis_and_keep_titles_out_of_the_svg():
     first, second = _svg(rows[0]["img"]), _svg(rows[1]["img"])
     texts = lambda svg: re.findall(r"<text[^>]*>([^<]*)</text>", svg)  # noqa: E731
     # y labels once per row at the row's shared floor (lowest value - 5 points, at most 60%, down to a 10%
-    # step: row 1 0.65 -> 60%, row 2 0.45 -> 40%); quarters only under the lowest panel of each column:
-    # panel 2 has nothing below it, panels 0 and 1 do
-    assert texts(first) == ["60%", "100%", "23-Q1", "24-Q4"]
-    assert texts(second) == ["40%", "100%", "23-Q1", "24-Q4", "23-Q1", "24-Q4"]
+    # step: row 1 0.65 -> 60%, row 2 0.45 -> 40%); the quarters span is in the HTML heading
+    assert texts(first) == ["60%", "100%"]
+    assert texts(second) == ["40%", "100%"]
+    # one element per series over all panels of a row: grid, national, care group, practice, practice dots
+    assert first.count("<path") == 5 and "<polyline" not in first
+    national = re.search(r'<path d="([^"]+)" fill="none" stroke="#555555"', first).group(1)
+    assert national.count("M") == 3
     assert "Indicator" not in first + second
 
 

@@ -39,10 +39,6 @@ def _clip(s: str, n: int) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
-def _short(q: str) -> str:
-    return f"{q[2:4]}-{q[-2:]}"
-
-
 def _text(x, y, s, size=7, anchor="start", fill="#1d2430", weight="normal") -> str:
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="{fill}" '
             f'font-weight="{weight}" {FONT}>{escape(str(s))}</text>')
@@ -82,54 +78,43 @@ def _row_floor(panels: list[dict]) -> float:
 _PW, _PH, _GAP = 170.0, 84.0, 14.0
 
 
-def _trend_panel(panel: dict, quarters: list[str], lo: float, y_labels: bool, x_labels: bool,
-                 show_practice: bool) -> list[str]:
-    """The elements of one small multiple, at the origin; its title is HTML (see the module docstring)."""
-    left, top, right, bottom = 26.0, 4.0, _PW - 4, _PH - 14
-
-    def xy(k, v):
-        x = left + (right - left) * (k / max(len(quarters) - 1, 1))
-        return x, bottom - (bottom - top) * ((v - lo) / (1 - lo))
-
-    out = [f'<path d="{"".join(f"M{left},{xy(0, v)[1]:.1f}H{right}" for v in (lo, (lo + 1) / 2, 1.0))}" '
-           f'stroke="#e3e7ec" stroke-width="0.6" fill="none"/>']
-    if y_labels:
-        out += [_text(left - 3, xy(0, v)[1] + 2.3, _pct(v), 7, "end", "#667") for v in (lo, 1.0)]
-    if x_labels and quarters:
-        out.append(_text(left, bottom + 10, _short(quarters[0]), 7, "start", "#667"))
-        out.append(_text(right, bottom + 10, _short(quarters[-1]), 7, "end", "#667"))
-    series = [("national", NATIONAL, 1.0, True), ("care_group", CARE_GROUP, 1.4, False)]
-    if show_practice:
-        series.append(("practice", PRACTICE, 2.0, False))
-    for key, color, w, dash in series:
-        pts = [xy(k, panel[key][q]) for k, q in enumerate(quarters) if q in panel[key] and _valid(panel[key][q])]
-        if pts:
-            d = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
-            out.append(f'<polyline points="{d}" fill="none" stroke="{color}" stroke-width="{w}"'
-                       f'{DASH if dash else ""}/>')
-            if key == "practice":
-                out.append(_dot_path(pts, 1.6, color))
-    return out
-
-
 def trend_panels(panels: list[dict], quarters: list[str], show_practice: bool = True,
                  cols: int = 3) -> list[dict]:
     """Small multiples of the key indicators over the quarters: per row of panels the titles (for HTML
-    cells above it) and one image. Fewer, larger images: each image has a fixed cost in WeasyPrint.
+    cells above it) and one image. Each series of a row is one <path> over all its panels, because
+    WeasyPrint's cost is per SVG element and per image; the quarters span is stated in the HTML heading.
 
     Each panel: title, practice {q: rate}, care_group {q: rate}, national {q: rate}. The panels of a row
-    share their y-axis, labelled once at the left; the quarters are labelled under the lowest panel of each
-    column."""
+    share their y-axis, labelled once at the left."""
+    left, top, bottom = 26.0, 4.0, _PH - 6
     rows = []
     for start in range(0, len(panels), cols):
         row = panels[start:start + cols]
         lo = _row_floor(row)
-        body = []
+        y = lambda v: bottom - (bottom - top) * ((v - lo) / (1 - lo))  # noqa: E731
+        grid, lines, dots = [], {"national": [], "care_group": [], "practice": []}, []
         for j, p in enumerate(row):
-            below = start + j + cols < len(panels)
-            body.append(f'<g transform="translate({j * (_PW + _GAP):.0f},0)">')
-            body += _trend_panel(p, quarters, lo, y_labels=j == 0, x_labels=not below, show_practice=show_practice)
-            body.append("</g>")
+            x0 = j * (_PW + _GAP) + left
+            x1 = j * (_PW + _GAP) + _PW - 4
+            grid += [f"M{x0:.0f},{y(v):.1f}H{x1:.0f}" for v in (lo, (lo + 1) / 2, 1.0)]
+            for key in lines:
+                pts = [(x0 + (x1 - x0) * k / max(len(quarters) - 1, 1), y(p[key][q]))
+                       for k, q in enumerate(quarters) if q in p[key] and _valid(p[key][q])]
+                if pts:
+                    lines[key].append("M" + "L".join(f"{a:.1f},{b:.1f}" for a, b in pts))
+                    if key == "practice":
+                        dots += pts
+        body = [f'<path d="{"".join(grid)}" stroke="#e3e7ec" stroke-width="0.6" fill="none"/>']
+        body += [_text(left - 3, y(v) + 2.3, _pct(v), 7, "end", "#667") for v in (lo, 1.0)]
+        series = [("national", NATIONAL, 1.0, True), ("care_group", CARE_GROUP, 1.4, False)]
+        if show_practice:
+            series.append(("practice", PRACTICE, 2.0, False))
+        for key, color, w, dash in series:
+            if lines[key]:
+                body.append(f'<path d="{"".join(lines[key])}" fill="none" stroke="{color}" stroke-width="{w}"'
+                            f'{DASH if dash else ""}/>')
+        if show_practice and dots:
+            body.append(_dot_path(dots, 1.6, PRACTICE))
         titles = [p["title"] for p in row] + [""] * (cols - len(row))
         rows.append({"titles": titles,
                      "img": as_image(_svg(cols * (_PW + _GAP), _PH, body), "Trend: " + ", ".join(titles[:len(row)]))})
@@ -144,34 +129,32 @@ def _strip_x(v: float) -> float:
     return _STRIP_PAD + (_STRIP_W - 2 * _STRIP_PAD) * max(0.0, min(1.0, v))
 
 
-def _position_strip(y0: float, others: list[float], own: float | None, national: float | None,
-                    lag_threshold: float) -> list[str]:
-    mid = y0 + _STRIP_H / 2
-    out = [_dot_path([(_strip_x(v), mid + ((j % 5) - 2) * 1.4) for j, v in enumerate(sorted(
-        v for v in others if _valid(v)))], 1.9, OTHERS)]
-    if _valid(national):
-        out.append(f'<path d="M{_strip_x(national):.1f},{mid - 6:.1f}v12" stroke="{NATIONAL}" stroke-width="1.2" '
-                   f'stroke-dasharray="2,1.5"/>')
-        out.append(f'<path d="M{_strip_x(national * (1 - lag_threshold)):.1f},{mid - 6:.1f}v12" stroke="{LIMIT}" '
-                   f'stroke-width="1"/>')
-    if _valid(own):
-        out.append(_dot_path([(_strip_x(own), mid)], 3.6, PRACTICE, ring="white"))
-    return out
-
-
 def position_chart(rows: list[dict], lag_threshold: float) -> dict:
     """Per key indicator a strip: every other practice as a grey dot (anonymous), this practice highlighted,
     the national average (dashed) and the lag limit below it (red). rows: title, others [rates], own or
-    None, national.
+    None, national. Each kind of mark is one <path> over all strips.
 
     One image for all strips; the titles are HTML cells whose heights (row_mm) match the strips exactly
     when the image is drawn POSITION_WIDTH_MM wide."""
     n = len(rows)
     height = n * _STRIP_H + _AXIS_H
-    out = [f'<path d="{"".join(f"M{_strip_x(v):.1f},0V{n * _STRIP_H}" for v in (0, 0.25, 0.5, 0.75, 1.0))}" '
-           f'stroke="#e3e7ec" stroke-width="0.6"/>']
+    others, own, nat, lim = [], [], [], []
     for i, r in enumerate(rows):
-        out += _position_strip(i * _STRIP_H, r["others"], r.get("own"), r.get("national"), lag_threshold)
+        mid = i * _STRIP_H + _STRIP_H / 2
+        others += [(_strip_x(v), mid + ((j % 5) - 2) * 1.4)
+                   for j, v in enumerate(sorted(v for v in r["others"] if _valid(v)))]
+        if _valid(r.get("national")):
+            nat.append(f"M{_strip_x(r['national']):.1f},{mid - 6:.1f}v12")
+            lim.append(f"M{_strip_x(r['national'] * (1 - lag_threshold)):.1f},{mid - 6:.1f}v12")
+        if _valid(r.get("own")):
+            own.append((_strip_x(r["own"]), mid))
+    out = [f'<path d="{"".join(f"M{_strip_x(v):.1f},0V{n * _STRIP_H}" for v in (0, 0.25, 0.5, 0.75, 1.0))}" '
+           f'stroke="#e3e7ec" stroke-width="0.6"/>', _dot_path(others, 1.9, OTHERS)]
+    if nat:
+        out.append(f'<path d="{"".join(nat)}" stroke="{NATIONAL}" stroke-width="1.2" stroke-dasharray="2,1.5"/>')
+        out.append(f'<path d="{"".join(lim)}" stroke="{LIMIT}" stroke-width="1"/>')
+    if own:
+        out.append(_dot_path(own, 3.6, PRACTICE, ring="white"))
     y = n * _STRIP_H + 8
     out += [_text(_strip_x(0), y, "0%", 6.5, "start", "#667"), _text(_strip_x(0.5), y, "50%", 6.5, "middle", "#667"),
             _text(_strip_x(1), y, "100%", 6.5, "end", "#667")]
@@ -184,8 +167,6 @@ def position_chart(rows: list[dict], lag_threshold: float) -> dict:
 
 _BANDS = [(-1e9, -20, "#b2182b"), (-20, -10, "#e8836b"), (-10, -3, "#f6c7b5"), (-3, 3, "#f2f2f2"),
           (3, 10, "#c6dbef"), (10, 1e9, "#6a9fcf")]
-
-
 HEATMAP_GRID_WIDTH_MM = 128.0
 _CELL_W, _CELL_H, _HEAD_H = 46.0, 11.0, 100.0
 

@@ -170,6 +170,7 @@ def practice_context(data: QuarterData, agb: str, policy: Policy, produced: date
         "prev_quarter": str(data.quarter - 1),
         "programs": [_program_view(data, look, agb, pr, policy) for pr in programs],
         "changes": _changes(data, look, agb, programs),
+        "trend_period": f"{data.quarters()[0]} t/m {data.quarters()[-1]}" if data.quarters() else "",
         "lag_pct": f.pct(policy.lag_threshold, 0), "norm_pct": f.pct(policy.coverage_norm, 0),
         "min_den": policy.min_denominator, "grace_months": policy.grace_months, "window": policy.window_months,
         "care_rule": "minstens één kernmeting" if policy.care_rule == "any" else "alle kernmetingen",

@@ -110,8 +110,12 @@ def render_practice_reports(data: QuarterData, policy: Policy, out: Path, produc
     prepare_lookups(data, policy)  # also inherited by the workers
     with tempfile.TemporaryDirectory(prefix="cohaesie-render-") as temp_root, ProcessPoolExecutor(
             max_workers=workers, initializer=_start_worker, initargs=(data, policy, produced, temp_root)) as pool:
-        # small chunks: reports differ in size (1 to 4 programs), so workers finish close together
-        return list(pool.map(_practice_job, jobs, chunksize=2))
+        # reports differ in size (1 to 4 programs): the largest go first and one at a time, so that
+        # both workers finish close together instead of one drawing a 4-program report alone at the end
+        size = data.indicators[data.indicators.quarter == data.q].groupby("practice_agb").program.nunique()
+        order = sorted(range(len(jobs)), key=lambda i: -size.get(jobs[i][0], 0))
+        done = dict(zip(order, pool.map(_practice_job, [jobs[i] for i in order], chunksize=1)))
+        return [done[i] for i in range(len(jobs))]
 
 
 def render_board_report(data: QuarterData, policy: Policy, out: Path, produced: date) -> Rendered:
