@@ -8,7 +8,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 UI_PORT ?= 3000
 
-.PHONY: setup run test ui bench lint clean
+.PHONY: setup run test ui bench bench-reports lint clean
 
 setup: $(STAMP) $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
@@ -37,6 +37,10 @@ ui: setup
 
 bench: setup
 	$(BIN)/python bench/run_benchmarks.py
+
+# practice-report rendering on the data root `make run` built (all 8 quarters)
+bench-reports: setup
+	$(BIN)/python bench/render_reports.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -4,6 +4,8 @@ Each stage runs in its own process so its wall time and peak memory (max RSS) ar
     python bench/run_benchmarks.py                       # demo size (45 practices, 8 quarters)
     python bench/run_benchmarks.py --practices 5000 --quarters 1 --skip-reports
 Results are printed as a Markdown table; copy them into docs/performance.md.
+dbt builds only the last quarter here, so its reports have no trend history: the practice-report number
+in docs/performance.md comes from bench/render_reports.py on a fully built root (`make bench-reports`).
 """
 from __future__ import annotations
 
