@@ -11,6 +11,7 @@ charts draw 8 quarters of history; a single-quarter warehouse would flatter the 
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import tempfile
 import time
@@ -36,15 +37,18 @@ def main() -> None:
     q = args.quarter or con.execute("select max(quarter) from marts.practice_indicators").fetchone()[0]
     data = load_quarter(con, Quarter.parse(q))
     con.close()
-    policy, per_report, pages = load_policy(), [], 0
+    policy, per_report, cpu, pages = load_policy(), [], [], 0
     with tempfile.TemporaryDirectory() as out:
         for _ in range(args.runs):
-            t = time.perf_counter()
+            t, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
             done = render.render_practice_reports(data, policy, Path(out), date.today())
             per_report.append((time.perf_counter() - t) / len(done))
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the render workers' own CPU time
+            cpu.append((after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / len(done))
             pages = sum(r.pages for r in done)
     print(f"{q}: {len(done)} practice reports, {pages} pages; s per report per run: "
-          f"{', '.join(f'{v:.3f}' for v in per_report)}; median {statistics.median(per_report):.3f}")
+          f"{', '.join(f'{v:.3f}' for v in per_report)}; median {statistics.median(per_report):.3f}; "
+          f"worker CPU s per report: median {statistics.median(cpu):.3f}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ processes. Output replaces whatever the quarter's folder held before."""
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import shutil
 import tempfile
@@ -75,7 +76,16 @@ def render_pdf(template: str, context: dict, path: Path) -> Rendered:
 _WORKER: dict = {}
 
 
+# WeasyPrint allocates millions of small objects per PDF, so the cyclic garbage collector runs its full
+# passes often, and each one walks everything in the process: the quarter's frames, the stylesheet.
+# Freezing what exists (none of it is garbage) and collecting young objects less often made a practice
+# report ~25% cheaper; cycles are still collected.
+_GC_THRESHOLD = (50_000, 20, 20)
+
+
 def _start_worker(data: QuarterData, policy: Policy, produced: date, temp_root: str) -> None:
+    gc.freeze()
+    gc.set_threshold(*_GC_THRESHOLD)
     # worker processes end with os._exit, so nothing they leave in /tmp would be removed: keep it under a
     # folder the parent deletes
     tempfile.tempdir = tempfile.mkdtemp(dir=temp_root)
