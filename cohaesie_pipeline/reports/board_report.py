@@ -143,7 +143,7 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
         "header_right": q, "peildatum": f.datum_lang(peil), "produced": f.datum(produced),
         "n_practices": len(names), "policy_version": policy.label, "suppress_below": sup, "headlines": headlines,
         "overview": overview, "trend": charts.trend_panels(panels, data.quarters(), show_practice=False, cols=3),
-        "trend_period": f"{data.quarters()[0]} t/m {data.quarters()[-1]}" if data.quarters() else "",
+        "trend_period": f.period(data.quarters()),
         "heatmaps": heatmaps, "heat_legend": charts.legend_bands(), "status_groups": status_groups, "trajectories": trajectories,
         "coverage": coverage, "below_norm": below, "year": data.quarter.year, "settlements": settlements,
         "settle_total": f.euro(total), "settle_applied": f.euro(applied), "reserve_total": f.euro(reserve),

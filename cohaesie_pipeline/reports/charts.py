@@ -17,6 +17,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from cohaesie_pipeline.reports.format import missing
+
 PRACTICE, CARE_GROUP, NATIONAL, OTHERS, LIMIT = "#1f5fa8", "#e07b00", "#555555", "#b9c3cf", "#c0392b"
 FONT = 'font-family="Cohaesie Sans"'
 DASH = ' stroke-dasharray="3,2"'
@@ -65,7 +67,7 @@ def _svg(width: float, height: float, body: list[str]) -> str:
 
 
 def _valid(v) -> bool:
-    return v is not None and not (isinstance(v, float) and math.isnan(v))
+    return not missing(v)
 
 
 def _row_floor(panels: list[dict]) -> float:

@@ -5,6 +5,8 @@ import math
 from datetime import date
 from decimal import Decimal
 
+import pandas as pd
+
 MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
           "november", "december"]
 STATUS_NL = {"no_data": "geen gegevens", "on_track": "op koers", "watch": "aandacht", "lagging_no_visits":
@@ -21,31 +23,32 @@ ACTION_NL = {"bevestiging_versturen": "bevestiging versturen", "evaluatie": "eva
              "1_bindend_verbetergesprek": "bindend verbetergesprek (1)", "geen": "geen"}
 
 
-def _missing(v) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
+def missing(v) -> bool:
+    """None, NaN, or pandas' NA/NaT: what an empty cell of a mart reads as."""
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
 
 
 def pct(v, decimals: int = 1) -> str:
-    if _missing(v):
+    if missing(v):
         return "–"
     return f"{100 * float(v):.{decimals}f}%".replace(".", ",")
 
 
 def pp(v, decimals: int = 1) -> str:
     """A difference of two fractions, in percentage points with a sign."""
-    if _missing(v):
+    if missing(v):
         return "–"
     return f"{100 * float(v):+.{decimals}f} pp".replace(".", ",").replace("-", "−")
 
 
 def num(v) -> str:
-    if _missing(v):
+    if missing(v):
         return "–"
     return f"{int(v):,}".replace(",", ".")
 
 
 def euro(v) -> str:
-    if _missing(v):
+    if missing(v):
         return "–"
     d = Decimal(str(v)).quantize(Decimal("0.01"))
     sign = "−" if d < 0 else ""
@@ -54,7 +57,7 @@ def euro(v) -> str:
 
 
 def datum(d) -> str:
-    if _missing(d) or d is None:
+    if missing(d) or d is None:
         return "–"
     if hasattr(d, "date") and not isinstance(d, date):
         d = d.date()
@@ -67,11 +70,16 @@ def datum_lang(d: date) -> str:
 
 def suppress_count(n, threshold: int) -> str:
     """Counts from 1 to threshold-1 are shown as '<threshold' in anything shown across practices."""
-    if _missing(n):
+    if missing(n):
         return "–"
     n = int(n)
     return f"<{threshold}" if 0 < n < threshold else num(n)
 
 
 def is_suppressed(n, threshold: int) -> bool:
-    return not _missing(n) and 0 < int(n) < threshold
+    return not missing(n) and 0 < int(n) < threshold
+
+
+def period(quarters: list[str]) -> str:
+    """The span of a trend chart, e.g. '2023Q1 t/m 2024Q4'."""
+    return f"{quarters[0]} t/m {quarters[-1]}" if quarters else ""

@@ -2,10 +2,7 @@
 counts; other practices appear only as anonymous dots and pooled averages."""
 from __future__ import annotations
 
-import math
 from datetime import date
-
-import pandas as pd
 
 from cohaesie_pipeline.policy.config import Policy
 from cohaesie_pipeline.reports import charts
@@ -24,10 +21,6 @@ def national_note(data: QuarterData) -> str:
     return text
 
 
-def _na(v) -> bool:
-    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
-
-
 class _Lookups:
     """The quarter's marts as plain records grouped once, so that each of the ~45 practice reports looks its
     rows up instead of filtering and iterating whole frames (that cost ~0.15 s per report)."""
@@ -42,15 +35,16 @@ class _Lookups:
             self.rows.setdefault((r["practice_agb"], r["program"]), []).append(r)
             for series, column in ((self.care_group, "care_group_rate"), (self.national, "national_rate")):
                 per_quarter = series.setdefault(r["indicator_code"], {})
-                if _na(per_quarter.get(r["quarter"])):
+                if f.missing(per_quarter.get(r["quarter"])):
                     per_quarter[r["quarter"]] = r[column]
-            if r["quarter"] == data.q and not _na(r["denominator"]) and r["denominator"] >= min_denominator:
+            if r["quarter"] == data.q and not f.missing(r["denominator"]) and r["denominator"] >= min_denominator:
                 self.assessed_rates.setdefault(r["indicator_code"], []).append((r["practice_agb"], r["rate"]))
         self.coverage = {(r["practice_agb"], r["program"], r["quarter"]): r for r in data.coverage.to_dict("records")}
         self.status = {(r["practice_agb"], r["program"], r["quarter"]): r["status"]
                        for r in data.classification.to_dict("records")}
         self.trajectory = {(r["practice_agb"], r["program"]): r for r in data.trajectories.to_dict("records")}
         self.practice = {r["practice_agb"]: r for r in data.practices.to_dict("records")}
+        self.quarters = data.quarters()
 
     @classmethod
     def of(cls, data: QuarterData, policy: Policy) -> _Lookups:
@@ -75,15 +69,15 @@ def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, pol
     status = look.status.get((agb, program, q), "no_data")
     t = look.trajectory.get((agb, program))
 
-    years = [int(r["national_year"]) for r in now if not _na(r["national_year"])]
+    years = [int(r["national_year"]) for r in now if not f.missing(r["national_year"])]
     header_year = max(set(years), key=years.count) if years else None
     groups: dict[str, list[dict]] = {}
     for r in now:
-        year = None if _na(r["national_year"]) else int(r["national_year"])
+        year = None if f.missing(r["national_year"]) else int(r["national_year"])
         groups.setdefault(r["kind"], []).append({
             "name": r["indicator_name"], "is_key": bool(r["is_key"]),
             "fraction": f"{f.num(r['numerator'])} / {f.num(r['denominator'])}", "rate": f.pct(r["rate"]),
-            "ci": "–" if _na(r["rate"]) else f"{f.pct(r['ci_low'], 0)}–{f.pct(r['ci_high'], 0)}",
+            "ci": "–" if f.missing(r["rate"]) else f"{f.pct(r['ci_low'], 0)}–{f.pct(r['ci_high'], 0)}",
             "care_group": f.pct(r["care_group_rate"]), "national": f.pct(r["national_rate"]),
             # the year is in the column header; only a row whose benchmark year differs says its own
             "national_year": year if year is not None and year != header_year else "",
@@ -95,17 +89,17 @@ def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, pol
         code = r["indicator_code"]
         panels.append({
             "title": r["indicator_name"],
-            "practice": {x["quarter"]: x["rate"] for x in mine if x["indicator_code"] == code and not _na(x["rate"])},
+            "practice": {x["quarter"]: x["rate"] for x in mine if x["indicator_code"] == code and not f.missing(x["rate"])},
             "care_group": look.care_group.get(code, {}), "national": look.national.get(code, {}),
         })
         positions.append({"title": r["indicator_name"],
                           "others": [rate for other, rate in look.assessed_rates.get(code, ()) if other != agb],
-                          "own": None if _na(r["rate"]) or r["too_small"] else float(r["rate"]),
-                          "national": None if _na(r["national_rate"]) else float(r["national_rate"])})
+                          "own": None if f.missing(r["rate"]) or r["too_small"] else float(r["rate"]),
+                          "national": None if f.missing(r["national_rate"]) else float(r["national_rate"])})
 
     light = f.LIGHT[status]
     coverage = None if c is None else c["coverage"]
-    if _na(coverage):
+    if f.missing(coverage):
         norm_short, norm_text = "niet beoordeeld", "Niet beoordeeld (geen beoordeelde patiënten)"
     elif c["meets_norm"]:
         norm_short, norm_text = "voldoet", f"Voldoet aan de norm van {f.pct(policy.coverage_norm, 0)}"
@@ -119,14 +113,14 @@ def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, pol
         "coverage_pct": f.pct(coverage), "norm_text": norm_text, "norm_short": norm_short,
         "with_care": count("patients_with_care"), "assessed": count("assessed_patients"),
         "empty": count("empty_records"), "grace": count("grace_patients"), "declared": count("declared_patients"),
-        "step_nl": "–" if t is None or _na(t["current_step"]) else
+        "step_nl": "–" if t is None or f.missing(t["current_step"]) else
         f"{f.STEP_NL[t['current_step']]} ({f.datum(t['step_date'])})",
         "action_nl": "–" if t is None else (t["explanation_nl"] if t["next_action"] != "geen" else "geen actie"),
-        "due": None if t is None or _na(t["due_date"]) else f.datum(t["due_date"]),
+        "due": None if t is None or f.missing(t["due_date"]) else f.datum(t["due_date"]),
         "overdue": False if t is None else bool(t["overdue"]),
         "national_year": header_year or "",
         "indicator_groups": [(KIND_NL.get(k, k), rows) for k, rows in groups.items()],
-        "trend": charts.trend_panels(panels, data.quarters(), cols=3),
+        "trend": charts.trend_panels(panels, look.quarters, cols=3),
         "positions": charts.position_chart(positions, policy.lag_threshold) if positions else None,
     }
 
@@ -142,17 +136,17 @@ def _changes(data: QuarterData, look: _Lookups, agb: str, programs: list[str]) -
         a = {r["indicator_code"]: r for r in mine if r["quarter"] == prev_q}
         for r in (r for r in mine if r["quarter"] == data.q):
             before = a.get(r["indicator_code"])
-            if before and not _na(before["rate"]) and not _na(r["rate"]) and abs(r["rate"] - before["rate"]) >= 0.05:
+            if before and not f.missing(before["rate"]) and not f.missing(r["rate"]) and abs(r["rate"] - before["rate"]) >= 0.05:
                 out.append(f"{program}: {r['indicator_name']} {f.pct(before['rate'])} → {f.pct(r['rate'])} "
                            f"({f.pp(r['rate'] - before['rate'])})")
         s0, s1 = look.status.get((agb, program, prev_q)), look.status.get((agb, program, data.q))
         if s0 and s1 and s0 != s1:
             out.append(f"{program}: classificatie {f.STATUS_NL[s0]} → {f.STATUS_NL[s1]}")
         c0, c1 = look.coverage.get((agb, program, prev_q)), look.coverage.get((agb, program, data.q))
-        if c0 and c1 and not _na(c0["coverage"]) and not _na(c1["coverage"]) \
+        if c0 and c1 and not f.missing(c0["coverage"]) and not f.missing(c1["coverage"]) \
                 and abs(c1["coverage"] - c0["coverage"]) >= 0.02:
             out.append(f"{program}: dekking {f.pct(c0['coverage'])} → {f.pct(c1['coverage'])}")
-    if not out and prev_q in set(data.quarters()):
+    if not out and prev_q in look.quarters:
         out.append("Geen grote veranderingen (minder dan 5 procentpunt) sinds vorig kwartaal.")
     return out
 
@@ -170,7 +164,7 @@ def practice_context(data: QuarterData, agb: str, policy: Policy, produced: date
         "prev_quarter": str(data.quarter - 1),
         "programs": [_program_view(data, look, agb, pr, policy) for pr in programs],
         "changes": _changes(data, look, agb, programs),
-        "trend_period": f"{data.quarters()[0]} t/m {data.quarters()[-1]}" if data.quarters() else "",
+        "trend_period": f.period(look.quarters),
         "lag_pct": f.pct(policy.lag_threshold, 0), "norm_pct": f.pct(policy.coverage_norm, 0),
         "min_den": policy.min_denominator, "grace_months": policy.grace_months, "window": policy.window_months,
         "care_rule": "minstens één kernmeting" if policy.care_rule == "any" else "alle kernmetingen",
