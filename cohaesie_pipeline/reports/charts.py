@@ -30,7 +30,7 @@ def as_image(svg: str, alt: str) -> Markup:
     if not svg:
         return Markup("")
     data = base64.b64encode(svg.encode()).decode()
-    return Markup('<img class="chart-img" alt="{}" src="data:image/svg+xml;base64,{}">').format(alt, Markup(data))
+    return Markup('<img alt="{}" src="data:image/svg+xml;base64,{}">').format(alt, Markup(data))
 
 
 def _pct(v: float) -> str:

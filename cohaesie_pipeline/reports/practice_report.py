@@ -57,8 +57,11 @@ class _Lookups:
         return [pr for pr in PROGRAM_ORDER if any(r["quarter"] == quarter for r in self.rows.get((agb, pr), ()))]
 
 
-def prepare_lookups(data: QuarterData, policy: Policy) -> None:
-    _Lookups.of(data, policy)
+def programs_in_report(data: QuarterData, policy: Policy) -> dict[str, list[str]]:
+    """Per practice with data this quarter, the programs its report covers. Groups the quarter's data for
+    the reports as a side effect, so render workers forked afterwards inherit it."""
+    look = _Lookups.of(data, policy)
+    return {agb: look.programs(agb, data.q) for agb in look.practice if look.programs(agb, data.q)}
 
 
 def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, policy: Policy) -> dict:
