@@ -2,15 +2,20 @@
 
 Partitions are dynamic (see partitions.py), so both register the quarter as a partition before asking for
 its run; `build_schedule_from_partitioned_job` only serves time-window partitions.
+
+The sensor compares the inputs on disk (deliveries, registers, policy) with what it last asked runs for
+(its cursor; at the first tick, with what the warehouse holds), so every change starts exactly one round
+of runs, a failing delivery is not retried every minute, and a change back to an earlier version after a
+failure runs again. Run keys carry a sequence number: an earlier version's key does not stop its run.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 from dagster import (
     DefaultScheduleStatus,
     DefaultSensorStatus,
@@ -24,9 +29,13 @@ from dagster import (
 )
 
 from cohaesie_pipeline.ingestion.loader import DELIVERY_FILES, find_file
-from cohaesie_pipeline.partitions import quarter_partitions, quarters_in_inbox
-from cohaesie_pipeline.paths import inbox_dir
+from cohaesie_pipeline.inputs import Inputs, current_inputs, warehouse_inputs
+from cohaesie_pipeline.jobs import delivery_job, quarterly_job, update_job
+from cohaesie_pipeline.partitions import quarter_partitions
+from cohaesie_pipeline.paths import inbox_dir, registers_dir, warehouse_path
+from cohaesie_pipeline.policy.config import PolicyConfigError, load_policy
 from cohaesie_pipeline.quarters import Quarter
+from cohaesie_pipeline.run_recovery import recover_dead_runs
 
 TIMEZONE = "Europe/Amsterdam"
 JOB_NAME = "quarterly_pipeline"
@@ -55,7 +64,7 @@ def delivery_status(folder: Path) -> tuple[list[Path], list[str]]:
 
 
 @schedule(name="quarterly_schedule", cron_schedule=quarterly_cron(), execution_timezone=TIMEZONE,
-          job_name=JOB_NAME, default_status=DefaultScheduleStatus.STOPPED,
+          job=quarterly_job, default_status=DefaultScheduleStatus.STOPPED,
           description="Runs the whole graph for the quarter that just started, on day COHAESIE_SCHEDULE_DAY "
                       "(default 1) of the quarter's second month, 06:00 Amsterdam time.")
 def quarterly_schedule(context: ScheduleEvaluationContext):
@@ -68,57 +77,88 @@ def quarterly_schedule(context: ScheduleEvaluationContext):
     return RunRequest(partition_key=str(quarter), tags={"cohaesie/trigger": "schedule"})
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 24), b""):
-            h.update(block)
-    return h.hexdigest()
+def _baseline(instance_log) -> Inputs | None:
+    """What the warehouse was last brought up to date with, as the sensor's starting point (no cursor yet).
+    None when the warehouse is being written (DuckDB refuses a reader then): try again next tick."""
+    path = warehouse_path()
+    if not path.exists():
+        return Inputs()
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            loaded, state = warehouse_inputs(con)
+    except duckdb.Error as exc:
+        instance_log(f"warehouse not readable now ({exc.__class__.__name__}); trying again next tick")
+        return None
+    if state != loaded.whole():
+        loaded.registers = None  # the marts were not computed from what is loaded: ask for an update
+    return loaded
 
 
-def inbox_requests(inbox: Path, cache: dict) -> tuple[list[RunRequest], list[str], dict]:
-    """Run requests for complete deliveries, keyed by their content hashes; reasons for incomplete ones.
-    `cache` maps a file to (size, mtime, sha256) so unchanged files are not hashed again."""
-    requests, incomplete, new_cache = [], [], {}
-    for quarter in quarters_in_inbox(inbox):
-        files, missing = delivery_status(inbox / str(quarter))
-        if missing:
-            incomplete.append(f"{quarter}: waiting for {', '.join(missing)}")
-            continue
-        hashes = []
-        for f in files:
-            st = f.stat()
-            key = str(f)
-            entry = cache.get(key)
-            if entry and entry[0] == st.st_size and entry[1] == st.st_mtime_ns:
-                digest = entry[2]
-            else:
-                digest = _sha256(f)
-            new_cache[key] = [st.st_size, st.st_mtime_ns, digest]
-            hashes.append(f"{f.name}:{digest}")
-        run_key = f"{quarter}:" + hashlib.sha256("\n".join(sorted(hashes)).encode()).hexdigest()[:16]
-        requests.append(RunRequest(run_key=run_key, partition_key=str(quarter),
-                                   tags={"cohaesie/trigger": "inbox", "cohaesie/delivery": run_key}))
-    return requests, incomplete, new_cache
+def inbox_requests(disk: Inputs, requested: Inputs, seq: int) -> tuple[list[RunRequest], list[str]]:
+    """The runs that bring the warehouse from `requested` (what the last requests asked for) to `disk`, and
+    what changed, in words. One changed quarter: one run that loads it and updates everything. Several: a
+    load run per quarter first (higher priority in the queue), then one update run."""
+    changed = disk.changed_quarters(requested)
+    why = [f"{q}: {'new delivery' if q not in requested.deliveries else 'delivery changed'}" for q in changed]
+    others = []
+    if disk.registers != requested.registers:
+        others.append("registers changed" if disk.registers else "registers incomplete: not loaded")
+    if disk.policy != requested.policy:
+        others.append(f"policy changed ({requested.policy} -> {disk.policy})")
+    tags = {"cohaesie/trigger": "inbox_sensor"}
+    requests = []
+    if len(changed) == 1:
+        q = changed[0]
+        requests.append(RunRequest(job_name=JOB_NAME, partition_key=q, run_key=f"{q}:{disk.deliveries[q]}:{seq}",
+                                   tags={**tags, "cohaesie/delivery": disk.deliveries[q]}))
+    elif changed:
+        for q in changed:
+            requests.append(RunRequest(job_name="load_delivery", partition_key=q,
+                                       run_key=f"load:{q}:{disk.deliveries[q]}:{seq}",
+                                       tags={**tags, "cohaesie/delivery": disk.deliveries[q], "dagster/priority": "1"}))
+    if len(changed) > 1 or (not changed and disk.registers and any(others)):
+        requests.append(RunRequest(job_name="update_pipeline", run_key=f"update:{disk.whole()}:{seq}",
+                                   tags={**tags, "dagster/priority": "0"}))
+    return requests, why + others
 
 
-@sensor(name="inbox_sensor", job_name=JOB_NAME, minimum_interval_seconds=60,
+@sensor(name="inbox_sensor", jobs=[quarterly_job, delivery_job, update_job], minimum_interval_seconds=60,
         default_status=DefaultSensorStatus.STOPPED,
-        description="Watches the inbox for new or changed quarterly deliveries (all three files present) and "
-                    "runs that quarter; an unchanged delivery never runs twice (run key = file hashes).")
+        description="Watches the deliveries in the inbox, the registers and policy.yaml. When one changes (also "
+                    "back to an earlier version after a failed run) it asks for the runs that bring every "
+                    "quarter's marts, money and reports up to date; a skipped tick says why.")
 def inbox_sensor(context: SensorEvaluationContext):
-    cache = json.loads(context.cursor) if context.cursor else {}
-    requests, incomplete, new_cache = inbox_requests(inbox_dir(), cache)
-    context.update_cursor(json.dumps(new_cache))
-    for line in incomplete:
-        context.log.info("incomplete delivery %s", line)
+    recover_dead_runs(context.instance, context.log.warning)
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    try:
+        policy = load_policy().label
+    except PolicyConfigError as exc:
+        return SkipReason(f"policy config invalid, nothing requested: {exc}")
+    disk, files = current_inputs(inbox_dir(), registers_dir(), policy, cursor.get("files"))
+    if "requested" in cursor:
+        requested = Inputs(**cursor["requested"])
+    else:
+        requested = _baseline(context.log.info)
+        if requested is None:
+            return SkipReason("the warehouse is being written by a run; checking again next tick")
+    seq = cursor.get("seq", 0) + 1
+    requests, why = inbox_requests(disk, requested, seq)
+    new_cursor = json.dumps({"files": files, "seq": seq,
+                             "requested": {"deliveries": disk.deliveries, "registers": disk.registers,
+                                           "policy": disk.policy}})
+    waiting = "; ".join(disk.incomplete)
     if not requests:
-        reason = "no complete deliveries in the inbox"
-        if incomplete:
-            reason = "incomplete deliveries: " + "; ".join(incomplete)
-        return SkipReason(reason)
+        reason = (f"no change since the last request: {len(disk.deliveries)} deliveries, registers and policy "
+                  "as they were")
+        if why:
+            reason += f" ({'; '.join(why)})"
+        if waiting:
+            reason += f". Not (yet) a delivery: {waiting}"
+        return SensorResult(skip_reason=reason, cursor=new_cursor)
+    context.log.info("requesting %d run(s): %s", len(requests), "; ".join(why))
+    if waiting:
+        context.log.info("not (yet) a delivery: %s", waiting)
     existing = set(context.instance.get_dynamic_partitions(quarter_partitions.name))
-    new = sorted({r.partition_key for r in requests} - existing)
-    return SensorResult(run_requests=requests,
-                        dynamic_partitions_requests=[quarter_partitions.build_add_request(new)] if new else [],
-                        skip_reason=None)
+    new = sorted({r.partition_key for r in requests if r.partition_key} - existing)
+    return SensorResult(run_requests=requests, cursor=new_cursor,
+                        dynamic_partitions_requests=[quarter_partitions.build_add_request(new)] if new else [])

@@ -1,5 +1,5 @@
 """`cohaesie`: the pipeline from a terminal. `run` executes the same asset graph as the Dagster UI,
-in-process, quarter by quarter in chronological order."""
+in-process: the deliveries it has to load, then everything downstream over every loaded quarter."""
 from __future__ import annotations
 
 import argparse
@@ -24,27 +24,51 @@ def _cmd_demo_data(args) -> int:
     return 0
 
 
-def _cmd_run(args) -> int:
-    from cohaesie_pipeline.partitions import quarters_in_inbox
-    from cohaesie_pipeline.paths import inbox_dir
-    from cohaesie_pipeline.runner import PipelineFailed, run_quarters
+def _stop_on_sigterm() -> None:
+    """SIGTERM (systemd, kill) stops a run the way Ctrl-C does: cleanly, also while waiting for the lock."""
+    import signal
 
-    if args.all:
-        quarters = quarters_in_inbox()
-        if not quarters:
-            print(f"error: no quarter folders (YYYYQn) in {inbox_dir()}", file=sys.stderr)
-            return 2
-    else:
+    def _raise(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _raise)
+
+
+def _cmd_run(args) -> int:
+    from cohaesie_pipeline.paths import inbox_dir
+    from cohaesie_pipeline.runner import PipelineFailed, plan, run_pipeline
+
+    quarters = None
+    if args.quarter:
         try:
             quarters = [Quarter.parse(args.quarter)]
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        if not (inbox_dir() / str(quarters[0])).is_dir():
+            print(f"error: no delivery folder {inbox_dir() / str(quarters[0])}", file=sys.stderr)
+            return 2
+    _stop_on_sigterm()
     try:
-        run_quarters(quarters, echo=print)
+        load, update, why = plan(quarters, args.all)
+        if args.all and not load:
+            print(f"error: no quarter folders (YYYYQn) with a complete delivery in {inbox_dir()}", file=sys.stderr)
+            for line in why:
+                print(f"  {line}", file=sys.stderr)
+            return 2
+        for line in why:
+            print(line)
+        if not load and not update:
+            print("inputs unchanged since the last run: deliveries, registers and policy")
+        summary = run_pipeline(load, update=update, echo=print)
     except PipelineFailed as exc:
         print(f"\nFAILED: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\nstopped: nothing half-done was kept (each load and each table is one transaction)", file=sys.stderr)
+        return 130
+    print(f"done: {len(summary.loaded)} deliveries loaded, reports rendered again for "
+          f"{', '.join(summary.rendered) or 'no quarter'} (log: {summary.log_path})")
     return 0
 
 
@@ -67,13 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     demo.set_defaults(func=_cmd_demo_data)
 
-    run = sub.add_parser("run", help="materialise the whole asset graph for one quarter or all quarters",
-                         description="Run ingestion, dbt models, policy marts and reports in-process. With --all, "
-                                     "every quarter folder in the inbox is run in chronological order (later "
-                                     "quarters compare with earlier ones). Exit code 0 only when all succeeded.")
-    which = run.add_mutually_exclusive_group(required=True)
-    which.add_argument("--quarter", help="the quarter to run, YYYYQn (e.g. 2024Q3)")
-    which.add_argument("--all", action="store_true", help="every quarter present in the inbox, oldest first")
+    run = sub.add_parser("run", help="bring the warehouse and the reports up to date",
+                         description="Load deliveries, then rebuild the marts, policy decisions and money over every "
+                                     "loaded quarter and render the reports whose inputs changed. With no option: "
+                                     "load what changed in the inbox, registers or policy since the last run. Exit "
+                                     "code 0 only when everything succeeded.")
+    which = run.add_mutually_exclusive_group(required=False)
+    which.add_argument("--quarter", help="reload this quarter, YYYYQn (e.g. 2024Q3), and update everything that "
+                                         "depends on it")
+    which.add_argument("--all", action="store_true", help="reload every quarter in the inbox")
     run.set_defaults(func=_cmd_run)
     return parser
 

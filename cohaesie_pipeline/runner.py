@@ -1,16 +1,31 @@
-"""Running the quarterly job in-process, the way `cohaesie run` and the tests do."""
+"""Bringing the warehouse and the reports up to date from a terminal (`cohaesie run`) and in the tests.
+
+A run loads the deliveries it has to (one `load_delivery` run per quarter, each its own transaction), then
+brings everything downstream up to date in one `update_pipeline` run: the registers, dbt over every loaded
+quarter, the policy marts, and the reports of every quarter whose inputs changed. The CLI holds the
+warehouse lock for all of it, so no other run interleaves. Each invocation keeps its own log file.
+"""
 from __future__ import annotations
 
 import contextlib
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance
 
+from cohaesie_pipeline.inputs import Inputs, current_inputs, warehouse_inputs
 from cohaesie_pipeline.partitions import register_quarters
-from cohaesie_pipeline.paths import data_dir
+from cohaesie_pipeline.paths import data_dir, inbox_dir, registers_dir, warehouse_path
+from cohaesie_pipeline.policy.config import load_policy
 from cohaesie_pipeline.quarters import Quarter
+from cohaesie_pipeline.run_recovery import process_tags, recover_dead_runs
+from cohaesie_pipeline.warehouse_lock import warehouse_lock
+
+REPORT_KEY = "reports/practice_reports"
 
 
 class PipelineFailed(RuntimeError):
@@ -41,25 +56,127 @@ def _failure_text(result) -> str:
     return "\n".join(lines) or "the run failed (see the Dagster logs)"
 
 
-def run_quarters(quarters: list[Quarter], echo: Callable[[str], None] = print,
-                 instance: DagsterInstance | None = None) -> list:
+@dataclass
+class RunSummary:
+    loaded: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # quarter -> message
+    updated: bool = False
+    rendered: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    results: list = field(default_factory=list)
+    log_path: Path | None = None
+
+
+def plan(quarters: list[Quarter] | None, everything: bool) -> tuple[list[str], bool, list[str]]:
+    """(quarters to load, whether the marts need rebuilding, why) for `cohaesie run`.
+
+    quarters: reload these (--quarter); everything: reload every quarter in the inbox (--all); neither: load
+    what changed since the warehouse was last brought up to date."""
+    policy = load_policy().label
+    disk, _ = current_inputs(inbox_dir(), registers_dir(), policy)
+    loaded, state = Inputs(), None
+    if warehouse_path().exists():
+        import duckdb
+
+        with duckdb.connect(str(warehouse_path()), read_only=True) as con:
+            loaded, state = warehouse_inputs(con)
+    why = list(disk.incomplete)
+    if quarters is not None:
+        load = [str(q) for q in quarters]
+        why.append(f"reloading {', '.join(load)} as asked")
+    elif everything:
+        load = sorted(disk.deliveries)
+        why.append(f"reloading every quarter in the inbox ({len(load)})")
+    else:
+        load = disk.changed_quarters(loaded)
+        for q in load:
+            why.append(f"{q}: {'new delivery' if q not in loaded.deliveries else 'delivery changed'}")
+        if disk.registers != loaded.registers:
+            why.append("registers changed")
+        if state is not None and loaded.policy != policy:
+            why.append(f"policy changed ({loaded.policy} -> {policy})")
+    expected = Inputs(deliveries={**loaded.deliveries, **{q: disk.deliveries.get(q, "") for q in load}},
+                      registers=disk.registers, policy=policy)
+    update = bool(load) or state != expected.whole()
+    if update and not load and not any(w.startswith(("registers", "policy")) for w in why):
+        why.append("the marts were not computed from the loaded inputs (an earlier run stopped early)")
+    return load, update, why
+
+
+def _execute(job_name: str, instance: DagsterInstance, log, partition_key: str | None = None,
+             asset_selection=None):
     from cohaesie_pipeline.definitions import defs
 
+    job = defs.resolve_job_def(job_name)
+    with contextlib.redirect_stdout(log):
+        return job.execute_in_process(partition_key=partition_key, instance=instance, raise_on_error=False,
+                                      tags={**process_tags(), "cohaesie/trigger": "cli"},
+                                      run_config={"loggers": {"progress": {}}}, asset_selection=asset_selection)
+
+
+def _report_lists(result) -> tuple[list[str], list[str]]:
+    for ev in result.get_asset_materialization_events():
+        mat = ev.event_specific_data.materialization
+        if mat.asset_key.to_user_string() == REPORT_KEY:
+            meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+            split = lambda s: [] if s in ("", "none") else s.split(", ")  # noqa: E731
+            return split(meta.get("rendered_quarters", "")), split(meta.get("unchanged_quarters", ""))
+    return [], []
+
+
+def run_pipeline(load: list[str], update: bool = True, echo: Callable[[str], None] = print,
+                 instance: DagsterInstance | None = None) -> RunSummary:
+    """Load `load` (in quarter order), then rebuild everything downstream (or, with update False, only check
+    the reports). Raises PipelineFailed after the update when a delivery was rejected."""
+    from dagster import AssetKey
+
     instance = instance or _instance()
-    register_quarters(instance, quarters)
-    job = defs.resolve_job_def("quarterly_pipeline")
-    results = []
-    for i, q in enumerate(sorted(quarters), 1):
-        echo(f"[{i}/{len(quarters)}] {q}: running ...")
+    summary = RunSummary()
+    logs = data_dir() / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    summary.log_path = logs / f"run-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+    with warehouse_lock(warehouse_path(), what="cohaesie run", log=echo), \
+            open(summary.log_path, "a", encoding="utf-8") as log:
+        for line in recover_dead_runs(instance, echo):
+            log.write(line + "\n")
+        quarters = sorted(Quarter.parse(q) for q in load)
+        register_quarters(instance, quarters)
+        for q in quarters:
+            t = time.perf_counter()
+            echo(f"load {q}: validating and loading the delivery ...")
+            result = _execute("load_delivery", instance, log, partition_key=str(q))
+            summary.results.append(result)
+            if result.success:
+                summary.loaded.append(str(q))
+                echo(f"load {q}: done in {time.perf_counter() - t:.1f}s")
+            else:
+                summary.failed[str(q)] = _failure_text(result)
+                echo(f"load {q}: REJECTED (the warehouse keeps what it had for {q})")
         t = time.perf_counter()
-        log_path = data_dir() / "logs" / f"run-{q}.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(log_path, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-            result = job.execute_in_process(partition_key=str(q), instance=instance, raise_on_error=False,
-                                            run_config={"loggers": {"progress": {}}})
+        if update:
+            echo("update: registers, dbt over every loaded quarter, policy marts, reports ...")
+            result = _execute("update_pipeline", instance, log)
+        else:
+            echo("update: inputs unchanged; checking the reports ...")
+            from cohaesie_pipeline.assets.reporting import BOARD, LETTERS, PRACTICE, WORKBOOK
+
+            keys = [PRACTICE.key, BOARD.key, LETTERS.key, WORKBOOK.key]
+            result = _execute("update_pipeline", instance, log, asset_selection=[AssetKey(k.path) for k in keys])
+        summary.results.append(result)
         if not result.success:
-            raise PipelineFailed(f"quarter {q}: {_failure_text(result)}\n(full log: {log_path})")
-        n = len(result.get_asset_materialization_events())
-        echo(f"[{i}/{len(quarters)}] {q}: done, {n} assets materialised in {time.perf_counter() - t:.1f}s")
-        results.append(result)
-    return results
+            raise PipelineFailed(f"{_failure_text(result)}\n(full log: {summary.log_path})")
+        summary.updated = update
+        summary.rendered, summary.unchanged = _report_lists(result)
+        echo(f"update: done in {time.perf_counter() - t:.1f}s; reports rendered again: "
+             f"{', '.join(summary.rendered) or 'none'}"
+             + (f" ({len(summary.unchanged)} quarters unchanged)" if summary.unchanged else ""))
+    if summary.failed:
+        text = "\n\n".join(f"quarter {q}: {m}" for q, m in summary.failed.items())
+        raise PipelineFailed(f"{text}\n(full log: {summary.log_path})")
+    return summary
+
+
+def run_quarters(quarters: list[Quarter], echo: Callable[[str], None] = print,
+                 instance: DagsterInstance | None = None) -> RunSummary:
+    """Reload these quarters and bring everything up to date (what `cohaesie run --quarter/--all` does)."""
+    return run_pipeline([str(q) for q in quarters], update=True, echo=echo, instance=instance)

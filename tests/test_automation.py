@@ -16,6 +16,7 @@ from dagster import DagsterInstance, SkipReason, build_schedule_context, build_s
 from cohaesie_pipeline.automation import inbox_sensor, quarter_for_run, quarterly_cron, quarterly_schedule
 from cohaesie_pipeline.cli import build_parser
 from cohaesie_pipeline.demo.generator import generate
+from cohaesie_pipeline.policy.config import load_policy
 
 AMS = ZoneInfo("Europe/Amsterdam")
 CLI = str(Path(sys.executable).parent / "cohaesie")
@@ -73,37 +74,49 @@ def test_schedule_requests_the_quarter_or_skips_an_incomplete_delivery(env_root)
         assert isinstance(skip, SkipReason) and "2024Q4 is incomplete" in skip.skip_message
 
 
-def test_sensor_one_run_per_new_delivery_none_for_unchanged_skip_for_incomplete(env_root):
+def _requests(result) -> list[tuple[str, str | None]]:
+    return [(r.job_name, r.partition_key) for r in result.run_requests]
+
+
+def test_sensor_requests_each_change_once_and_says_why_it_skips(env_root, monkeypatch, tmp_path):
     generate(env_root, practices=2, first="2024Q2", last="2024Q3", seed=1)
     incomplete = env_root / "inbox" / "2024Q4"
     incomplete.mkdir()
     shutil.copy(env_root / "inbox" / "2024Q3" / "patienten.csv", incomplete / "patienten.csv")
+    (env_root / "inbox" / "2024-Q4").mkdir()
     with DagsterInstance.ephemeral() as instance:
-        ctx = build_sensor_context(instance=instance)
-        result = inbox_sensor(ctx)
-        keys = {r.partition_key: r.run_key for r in result.run_requests}
-        assert set(keys) == {"2024Q2", "2024Q3"}
-        assert result.dynamic_partitions_requests[0].partition_keys == ["2024Q2", "2024Q3"]
-        # same files: the same run keys, so Dagster will not run them again
-        again = inbox_sensor(build_sensor_context(instance=instance, cursor=ctx.cursor))
-        assert {r.partition_key: r.run_key for r in again.run_requests} == keys
-        # a corrected re-delivery gets a new run key for that quarter only
-        with open(env_root / "inbox" / "2024Q3" / "declaraties.csv", "a", encoding="utf-8") as fh:
-            fh.write("")
+        first = inbox_sensor(build_sensor_context(instance=instance))
+        # two new deliveries: a load run each (first in the queue), then one update run
+        assert _requests(first) == [("load_delivery", "2024Q2"), ("load_delivery", "2024Q3"), ("update_pipeline", None)]
+        assert [r.tags["dagster/priority"] for r in first.run_requests] == ["1", "1", "0"]
+        assert first.dynamic_partitions_requests[0].partition_keys == ["2024Q2", "2024Q3"]
+        # nothing changed: skipped, with the reason and what is not a delivery (yet)
+        again = inbox_sensor(build_sensor_context(instance=instance, cursor=first.cursor))
+        assert not again.run_requests
+        assert "no change since the last request" in again.skip_reason.skip_message
+        assert "2024Q4: waiting for meetwaarden, declaraties" in again.skip_reason.skip_message
+        assert "2024-Q4: not a quarter folder" in again.skip_reason.skip_message
+        # a re-delivery of one quarter: one run that loads it and updates everything
         path = env_root / "inbox" / "2024Q3" / "patienten.csv"
-        path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n"))
-        changed = inbox_sensor(build_sensor_context(instance=instance, cursor=ctx.cursor))
-        new = {r.partition_key: r.run_key for r in changed.run_requests}
-        assert new["2024Q2"] == keys["2024Q2"] and new["2024Q3"] != keys["2024Q3"]
-    # only incomplete deliveries: a skip that says what is missing
-    for q in ("2024Q2", "2024Q3"):
-        shutil.rmtree(env_root / "inbox" / q)
-    with DagsterInstance.ephemeral() as instance:
-        skip = inbox_sensor(build_sensor_context(instance=instance))
-        assert isinstance(skip, SkipReason)
-        assert "2024Q4: waiting for meetwaarden, declaraties" in skip.skip_message
-
-
+        original = path.read_bytes()
+        path.write_bytes(original.replace(b"\r\n", b"\n"))
+        changed = inbox_sensor(build_sensor_context(instance=instance, cursor=again.cursor))
+        assert _requests(changed) == [("quarterly_pipeline", "2024Q3")]
+        # and back to the version before (after a failed run, say): asked for again, under a new run key
+        path.write_bytes(original)
+        back = inbox_sensor(build_sensor_context(instance=instance, cursor=changed.cursor))
+        assert _requests(back) == [("quarterly_pipeline", "2024Q3")]
+        assert back.run_requests[0].run_key != first.run_requests[1].run_key
+        # a register edit and a policy change each ask for one update run
+        reg = env_root / "registers" / "praktijkbezoeken.csv"
+        reg.write_bytes(reg.read_bytes() + b"\n")
+        edited = inbox_sensor(build_sensor_context(instance=instance, cursor=back.cursor))
+        assert _requests(edited) == [("update_pipeline", None)]
+        policy = tmp_path / "policy.yaml"
+        policy.write_text(Path(load_policy().source).read_text().replace('version: "', 'version: "test-'))
+        monkeypatch.setenv("COHAESIE_POLICY", str(policy))
+        new_policy = inbox_sensor(build_sensor_context(instance=instance, cursor=edited.cursor))
+        assert _requests(new_policy) == [("update_pipeline", None)]
 def test_cli_help_is_useful():
     parser = build_parser()
     text = parser.format_help()
@@ -126,10 +139,20 @@ def test_cli_run_quarter_and_all_on_a_small_root(env_root):
     assert res.returncode == 0, res.stderr
     res = subprocess.run([CLI, "run", "--quarter", "2024Q4"], capture_output=True, text=True, env=env)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert "[1/1] 2024Q4: done" in res.stdout and "quarter_reports" in res.stdout
+    assert "load 2024Q4: done" in res.stdout and "quarter_reports" in res.stdout
+    assert "reports rendered again: 2024Q4" in res.stdout
+    # no option: what changed since (the 2024Q3 delivery was never loaded)
+    res = subprocess.run([CLI, "run"], capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "2024Q3: new delivery" in res.stdout and "load 2024Q4" not in res.stdout
+    res = subprocess.run([CLI, "run"], capture_output=True, text=True, env=env)
+    assert res.returncode == 0 and "inputs unchanged since the last run" in res.stdout
+    assert "reports rendered again: none" in res.stdout
     res = subprocess.run([CLI, "run", "--all"], capture_output=True, text=True, env=env)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert res.stdout.index("2024Q3: done") < res.stdout.index("2024Q4: done")
+    assert res.stdout.index("load 2024Q3: done") < res.stdout.index("load 2024Q4: done")
+    logs = list((env_root / "logs").glob("run-*.log"))
+    assert len(logs) == 4  # every run keeps its own log
     reports = Path(env["COHAESIE_REPORTS_DIR"])
     assert (reports / "2024Q3" / "bestuursrapportage.pdf").exists()
     assert len(list((reports / "2024Q4" / "praktijken").glob("*.pdf"))) == 3

@@ -1,16 +1,26 @@
 """Policy layer: classification, policy trajectories and settlements, computed in Python from the marts
 (each rule in its own module under cohaesie_pipeline/policy) and written back to the `marts` schema."""
+import warnings
+from datetime import datetime
+
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
-from cohaesie_pipeline.partitions import quarter_partitions
+from cohaesie_pipeline.inputs import warehouse_inputs
+from cohaesie_pipeline.policy.classification import COLUMNS as CLASSIFICATION_COLUMNS
 from cohaesie_pipeline.policy.classification import STATUSES, classify_quarter, exact_rates
 from cohaesie_pipeline.policy.config import load_policy
-from cohaesie_pipeline.policy.settlement import register_date_for, settle_year
+from cohaesie_pipeline.policy.settlement import (
+    DETAIL_COLUMNS,
+    RESERVE_COLUMNS,
+    SETTLEMENT_COLUMNS,
+    settle_year,
+)
+from cohaesie_pipeline.policy.trajectory import COLUMNS as TRAJECTORY_COLUMNS
 from cohaesie_pipeline.policy.trajectory import trajectories
 from cohaesie_pipeline.quarters import Quarter
 from cohaesie_pipeline.resources import Warehouse
-from cohaesie_pipeline.warehouse_io import replace_slice
+from cohaesie_pipeline.warehouse_io import replace_tables
 
 OWNER = "team:kwaliteit"
 UPSTREAM = [AssetKey(["marts", "practice_indicators"]), AssetKey(["marts", "practice_coverage"]),
@@ -24,17 +34,25 @@ def _spec(name: str, description: str) -> AssetSpec:
 
 
 SPECS = [
-    _spec("practice_classification", "Per quarter x practice x program: on_track, watch, lagging_no_visits, "
-          "improving, underperformer or no_data, with the lagging key indicators, improvement and visits."),
-    _spec("policy_trajectories", "Per quarter x practice x program: current step of the underperformer policy, "
-          "the next action with due date, overdue flag and a Dutch explanation."),
-    _spec("settlements", "Per year x practice x GP x program: months held, fees paid, settlement (art. 4.17), "
-          "fees entitled, applied or potential, policy version and input fingerprint."),
-    _spec("settlement_quarter_detail", "Per quarter x practice x program: assessed, without care, coverage and "
-          "the quarter's settlement amount; months without a practice holder are reported here."),
-    _spec("settlement_reserve", "Applied settlement money reserved per year x practice x program, for "
-          "improving care in that practice."),
+    _spec("practice_classification", "Per quarter x practice x program, every loaded quarter: on_track, watch, "
+          "lagging_no_visits, improving, underperformer or no_data, with the lagging key indicators, improvement "
+          "and visits."),
+    _spec("policy_trajectories", "Per quarter x practice x program, every loaded quarter: current step of the "
+          "underperformer policy as of that quarter, the next action with due date, overdue flag and a Dutch "
+          "explanation."),
+    _spec("settlements", "Per year x practice x GP x program, as known after the latest loaded quarter: months "
+          "held, fees paid, settlement (art. 4.17), fees entitled, applied or potential, policy version and input "
+          "fingerprint."),
+    _spec("settlements_as_of", "The settlements as known after each loaded quarter (as_of_quarter): what that "
+          "quarter's reports and workbook show, whenever they are rendered."),
+    _spec("settlement_quarter_detail", "Per quarter x practice x program (latest as-of): assessed, without care, "
+          "coverage and the quarter's settlement amount; months without a practice holder are reported here."),
+    _spec("settlement_quarter_detail_as_of", "The quarter detail as known after each loaded quarter."),
+    _spec("settlement_reserve", "Applied settlement money reserved per year x practice x program (latest as-of), "
+          "for improving care in that practice."),
+    _spec("settlement_reserve_as_of", "The reserve as known after each loaded quarter."),
 ]
+KEY = {s.key.path[-1]: s.key for s in SPECS}
 
 
 V, D, M, N, B, F = "varchar", "date", "decimal(12, 2)", "integer", "boolean", "double"
@@ -54,6 +72,7 @@ TYPES = {
                    fees_declared=M, fees_without_care=M, settlement_amount=M, months_without_holder=N,
                    unassigned_amount=M, as_of_quarter=V, policy_version=V, input_fingerprint=V),
     "reserve": dict(year=N, practice_agb=V, program=V, reserved_amount=M, as_of_quarter=V, policy_version=V),
+    "state": dict(inputs_digest=V, policy_version=V, quarters=V, updated_at="timestamp"),
 }
 
 
@@ -61,13 +80,10 @@ def _md(df: pd.DataFrame, n: int = 15) -> MetadataValue:
     return MetadataValue.md(df.head(n).to_markdown(index=False) if len(df) else "_no rows_")
 
 
-def read_inputs(con, quarter: Quarter) -> dict[str, pd.DataFrame]:
-    q, prev = str(quarter), str(quarter - 4)
+def read_inputs(con) -> dict[str, pd.DataFrame]:
+    """Everything the policy rules read, for every loaded quarter."""
     return {
-        "indicators": con.execute("select * from marts.practice_indicators where quarter = ?", [q]).df(),
-        "year_earlier": con.execute("select * from marts.practice_indicators where quarter = ?", [prev]).df(),
-        "lagging": con.execute("""select quarter, practice_agb, program, indicator_code, numerator, denominator
-                                  from marts.practice_indicators where lagging and is_key""").df(),
+        "indicators": con.execute("select * from marts.practice_indicators").df(),
         "visits": con.execute("select * from staging.stg_practice_visits").df(),
         "steps": con.execute("select * from staging.stg_improvement_steps").df(),
         "holders": con.execute("select * from staging.stg_practice_holders").df(),
@@ -84,77 +100,133 @@ def _dates(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     return df
 
 
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    frames = [f for f in frames if len(f)] or frames[:1]
-    return pd.concat(frames, ignore_index=True)
+def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    with warnings.catch_warnings():  # a column all-null in one quarter (no underperformer yet) is expected
+        warnings.simplefilter("ignore", FutureWarning)
+        return pd.concat(frames, ignore_index=True)
 
 
-def compute(quarter: Quarter, inputs: dict[str, pd.DataFrame], policy) -> dict[str, pd.DataFrame]:
+def as_of_quarters(loaded: list[Quarter]) -> list[tuple[Quarter, int]]:
+    """(as-of quarter, year) pairs to settle: each loaded quarter settles its own year through itself, and a
+    first quarter also settles the year before it in full (the final settlement, RULES.md)."""
+    years = {q.year for q in loaded}
+    pairs = [(q, q.year) for q in loaded]
+    pairs += [(q, q.year - 1) for q in loaded if q.q == 1 and q.year - 1 in years]
+    return sorted(pairs)
+
+
+def latest_as_of(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per year the rows of the latest as-of quarter: the contract tables' current truth."""
+    if frame.empty:
+        return frame
+    latest = frame.groupby("year").as_of_quarter.transform("max")
+    return frame[frame.as_of_quarter == latest].reset_index(drop=True)
+
+
+def compute(inputs: dict[str, pd.DataFrame], policy, quarters: list[Quarter] | None = None
+            ) -> dict[str, pd.DataFrame]:
+    """Classification and trajectories of every loaded quarter, and every year's settlements as known after
+    each quarter. Each quarter reads only itself and earlier quarters, so a result never depends on the order
+    in which quarters were loaded or on quarters loaded after it."""
     visits = _dates(inputs["visits"], ["visited_on"])
     steps = _dates(inputs["steps"], ["step_date", "confirmed_on"])
     holders = _dates(inputs["holders"], ["held_from", "held_until"])
-    classification = classify_quarter(quarter, inputs["indicators"], inputs["year_earlier"], visits, policy)
     ind = inputs["indicators"]
-    key_rates = {k: exact_rates(g) for k, g in ind[ind.is_key].groupby(["practice_agb", "program"])}
-    lag = inputs["lagging"]
+    by_quarter = {q: g for q, g in ind.groupby("quarter")}
+    empty = ind.iloc[0:0]
+    loaded = quarters or sorted(Quarter.parse(q) for q in set(ind.quarter) | set(inputs["coverage"].quarter))
+    lag = ind[ind.is_key & ind.lagging]
     lagging_at = {k: exact_rates(g) for k, g in lag.groupby(["quarter", "practice_agb", "program"])}
-    traj = trajectories(quarter, steps, classification, key_rates, lagging_at, policy)
-    # Every year is settled from all of its quarters in the warehouse, whichever quarter this run is for:
-    # the result depends on what was loaded, never on the order quarters were run in.
-    loaded = sorted({Quarter.parse(x) for x in inputs["coverage"].quarter} | {quarter})
-    latest = loaded[-1].peildatum
-    years = sorted({x.year for x in loaded})
+
+    classified, traj = [], []
+    for quarter in loaded:
+        rows = by_quarter.get(str(quarter), empty)
+        c = classify_quarter(quarter, rows, by_quarter.get(str(quarter - 4), empty), visits, policy)
+        key_rates = {k: exact_rates(g) for k, g in rows[rows.is_key].groupby(["practice_agb", "program"])}
+        classified.append(c)
+        traj.append(trajectories(quarter, steps, c, key_rates, lagging_at, policy))
+
     settled, detail, reserve = [], [], []
-    for y in years:
-        as_of = max(x for x in loaded if x.year == y)
-        s, d, r = settle_year(y, as_of, inputs["coverage"], holders, steps, inputs["deliveries"], policy,
-                              register_as_of=register_date_for(y, latest))
+    for as_of, year in as_of_quarters(loaded):
+        s, d, r = settle_year(year, as_of, inputs["coverage"], holders, steps, inputs["deliveries"], policy)
         settled.append(s), detail.append(d), reserve.append(r)
-    return {"classification": classification, "trajectories": traj, "years": years,
-            "settlements": _concat(settled), "detail": _concat(detail), "reserve": _concat(reserve)}
+    out = {"classification": _concat(classified, CLASSIFICATION_COLUMNS),
+           "trajectories": _concat(traj, TRAJECTORY_COLUMNS),
+           "settlements_as_of": _concat(settled, SETTLEMENT_COLUMNS), "detail_as_of": _concat(detail, DETAIL_COLUMNS),
+           "reserve_as_of": _concat(reserve, RESERVE_COLUMNS), "quarters": [str(q) for q in loaded]}
+    out["settlements"] = latest_as_of(out["settlements_as_of"])
+    out["detail"] = latest_as_of(out["detail_as_of"])
+    out["reserve"] = latest_as_of(out["reserve_as_of"])
+    return out
 
 
-@multi_asset(specs=SPECS, partitions_def=quarter_partitions, name="policy_marts", can_subset=False, pool="warehouse")
+# table -> (frame in compute()'s output, column types)
+TABLES = {
+    "marts.practice_classification": ("classification", TYPES["classification"]),
+    "marts.policy_trajectories": ("trajectories", TYPES["trajectories"]),
+    "marts.settlements": ("settlements", TYPES["settlements"]),
+    "marts.settlements_as_of": ("settlements_as_of", TYPES["settlements"]),
+    "marts.settlement_quarter_detail": ("detail", TYPES["detail"]),
+    "marts.settlement_quarter_detail_as_of": ("detail_as_of", TYPES["detail"]),
+    "marts.settlement_reserve": ("reserve", TYPES["reserve"]),
+    "marts.settlement_reserve_as_of": ("reserve_as_of", TYPES["reserve"]),
+}
+
+
+def _eur(frame: pd.DataFrame, column: str) -> float:
+    return round(float(sum(frame[column])), 2) if len(frame) else 0.0
+
+
+@multi_asset(specs=SPECS, name="policy_marts", can_subset=False)
 def policy_marts(context: AssetExecutionContext, warehouse: Warehouse):
-    """Applies the care group's policy for the quarter (classification, trajectories). Settlements are
-    recomputed for every year from all of its loaded quarters, so they never depend on run order."""
-    quarter = Quarter.parse(context.partition_key)
+    """Applies the care group's policy to every loaded quarter (classification, trajectories) and settles
+    every year as known after each quarter. Recomputed whole on every run: it takes about a second, and
+    nothing can then depend on which quarters ran before."""
     policy = load_policy()
-    with warehouse.connect() as con:
-        out = compute(quarter, read_inputs(con, quarter), policy)
-        q = str(quarter)
-        years = out["years"]
-        ylist = ", ".join(str(y) for y in years)
-        replace_slice(con, "marts.practice_classification", out["classification"], "quarter = ?", [q],
-                      TYPES["classification"])
-        replace_slice(con, "marts.policy_trajectories", out["trajectories"], "quarter = ?", [q], TYPES["trajectories"])
-        replace_slice(con, "marts.settlements", out["settlements"], f"year in ({ylist})", [], TYPES["settlements"])
-        replace_slice(con, "marts.settlement_quarter_detail", out["detail"], f"year in ({ylist})", [],
-                      TYPES["detail"])
-        replace_slice(con, "marts.settlement_reserve", out["reserve"], f"year in ({ylist})", [], TYPES["reserve"])
+    with warehouse.writer(context) as con:
+        out = compute(read_inputs(con), policy)
+        raw, _ = warehouse_inputs(con)
+        raw.policy = policy.label
+        # what these marts were computed from: `cohaesie run` and the sensor compare it with the inputs on disk
+        state = pd.DataFrame([{"inputs_digest": raw.whole(), "policy_version": policy.label,
+                               "quarters": ",".join(out["quarters"]), "updated_at": datetime.now()}])
+        replace_tables(con, [(table, out[frame], types) for table, (frame, types) in TABLES.items()]
+                       + [("marts.pipeline_state", state, TYPES["state"])])
 
     c, t, s, d = out["classification"], out["trajectories"], out["settlements"], out["detail"]
-    counts = {st: int((c.status == st).sum()) for st in STATUSES}
-    yield MaterializeResult(asset_key=SPECS[0].key, metadata={
-        "quarter": q, "rows": len(c), **{f"status_{k}": v for k, v in counts.items()},
-        "underperformers": _md(c[c.status == "underperformer"][["practice_agb", "program", "lagging_key_indicators",
-                                                                "improvement_pp", "visits_12m"]])})
-    yield MaterializeResult(asset_key=SPECS[1].key, metadata={
-        "quarter": q, "rows": len(t), "overdue": int(t.overdue.sum()),
-        "with_steps": int(t.current_step.notna().sum()),
-        "open_actions": _md(t[t.next_action != "geen"][["practice_agb", "program", "current_step", "next_action",
-                                                        "due_date", "overdue", "explanation_nl"]])})
-    potential = float(s.settlement_amount.sum()) if len(s) else 0.0
-    applied = float(s[s.applied].settlement_amount.sum()) if len(s) else 0.0
-    yield MaterializeResult(asset_key=SPECS[2].key, metadata={
-        "years": ylist, "rows": len(s), "total_settlement_eur": round(potential, 2),
-        "applied_settlement_eur": round(applied, 2), "potential_only_eur": round(potential - applied, 2),
+    quarters = out["quarters"]
+    last = quarters[-1] if quarters else None
+    lc, lt = c[c.quarter == last], t[t.quarter == last]
+    counts = {st: int((lc.status == st).sum()) for st in STATUSES}
+    yield MaterializeResult(asset_key=KEY["practice_classification"], metadata={
+        "quarters": ", ".join(quarters), "rows": len(c), "latest_quarter": last or "",
+        **{f"latest_status_{k}": v for k, v in counts.items()},
+        "underperformers_latest": _md(lc[lc.status == "underperformer"][
+            ["practice_agb", "program", "lagging_key_indicators", "improvement_pp", "visits_12m"]])})
+    yield MaterializeResult(asset_key=KEY["policy_trajectories"], metadata={
+        "rows": len(t), "latest_quarter": last or "", "latest_overdue": int(lt.overdue.sum()),
+        "latest_open_actions": _md(lt[lt.next_action != "geen"][["practice_agb", "program", "current_step",
+                                                                 "next_action", "due_date", "overdue"]])})
+    applied = s[s.applied] if len(s) else s
+    yield MaterializeResult(asset_key=KEY["settlements"], metadata={
+        "years": ", ".join(str(y) for y in sorted(set(s.year))) if len(s) else "", "rows": len(s),
+        "as_of": ", ".join(sorted(set(s.as_of_quarter))) if len(s) else "",
+        "total_settlement_eur": _eur(s, "settlement_amount"), "applied_settlement_eur": _eur(applied, "settlement_amount"),
         "policy_version": policy.label,
         "largest": _md(s[s.settlement_amount > 0].sort_values("settlement_amount", ascending=False)[
             ["year", "practice_agb", "huisarts_naam", "program", "months_held", "settlement_amount", "applied"]])})
-    yield MaterializeResult(asset_key=SPECS[3].key, metadata={
-        "years": ylist, "rows": len(d), "below_norm": int((d.meets_norm == False).sum()),  # noqa: E712
-        "months_without_holder": int(d.months_without_holder.sum()),
-        "unassigned_eur": float(sum(d.unassigned_amount)) if len(d) else 0.0})
-    yield MaterializeResult(asset_key=SPECS[4].key, metadata={
-        "years": ylist, "reserved_eur": float(sum(out["reserve"].reserved_amount)) if len(out["reserve"]) else 0.0})
+    yield MaterializeResult(asset_key=KEY["settlements_as_of"], metadata={
+        "rows": len(out["settlements_as_of"]),
+        "as_of_quarters": ", ".join(sorted(set(out["settlements_as_of"].as_of_quarter)))})
+    yield MaterializeResult(asset_key=KEY["settlement_quarter_detail"], metadata={
+        "rows": len(d), "below_norm": int((d.meets_norm == False).sum()),  # noqa: E712
+        "months_without_holder": int(d.months_without_holder.sum()) if len(d) else 0,
+        "unassigned_eur": _eur(d, "unassigned_amount")})
+    yield MaterializeResult(asset_key=KEY["settlement_quarter_detail_as_of"],
+                            metadata={"rows": len(out["detail_as_of"])})
+    yield MaterializeResult(asset_key=KEY["settlement_reserve"], metadata={
+        "rows": len(out["reserve"]), "reserved_eur": _eur(out["reserve"], "reserved_amount")})
+    yield MaterializeResult(asset_key=KEY["settlement_reserve_as_of"], metadata={"rows": len(out["reserve_as_of"])})

@@ -1,5 +1,11 @@
 """Ingestion layer: each quarter's delivery and the care group's registers, validated against the data
-contract (pandera) and loaded into the warehouse's `raw` schema in one transaction."""
+contract (pandera) and loaded into the warehouse's `raw` schema in one transaction.
+
+Only loading a delivery belongs to one quarter, so only `quarterly_delivery` is partitioned. A run for
+several quarters (a backfill, `cohaesie run --all`) loads them in one run, each quarter in its own
+transaction (single-run backfill policy). The registers hold their own history in dates, so they are one
+unpartitioned asset, reloaded whole on every run.
+"""
 
 from dagster import (
     AssetCheckResult,
@@ -7,6 +13,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    BackfillPolicy,
     Failure,
     MaterializeResult,
     MetadataValue,
@@ -61,33 +68,48 @@ DELIVERY_LOG = AssetSpec(AssetKey(["raw", "deliveries"]), group_name="ingestion"
 
 
 @multi_asset(specs=[*_specs(DELIVERY_FILES), DELIVERY_LOG], check_specs=_checks(DELIVERY_FILES), partitions_def=quarter_partitions,
-             name="quarterly_delivery", can_subset=False, pool="warehouse")
+             backfill_policy=BackfillPolicy.single_run(), name="quarterly_delivery", can_subset=False)
 def quarterly_delivery(context: AssetExecutionContext, warehouse: Warehouse):
-    """Replaces the quarter in raw.patienten, raw.meetwaarden and raw.declaraties atomically: a delivery that
-    fails validation changes nothing."""
-    quarter = Quarter.parse(context.partition_key)
-    folder = inbox_dir() / str(quarter)
-    try:
-        with warehouse.connect() as con:
-            result = load_delivery(con, quarter, folder)
-    except ValidationFailed as exc:
-        raise Failure(description=str(exc), metadata={"folder": MetadataValue.path(str(folder))}) from None
-    context.log.info("loaded %s: %s", quarter, ", ".join(f"{f.kind} {f.rows_loaded} rows" for f in result.files))
-    yield from _results(result, {"quarter": str(quarter)})
+    """Replaces each quarter of the run in raw.patienten, raw.meetwaarden and raw.declaraties atomically: a
+    delivery that fails validation changes nothing for that quarter."""
+    quarters = sorted(Quarter.parse(k) for k in context.partition_keys)
+    results = []
+    with warehouse.writer(context) as con:
+        for quarter in quarters:
+            folder = inbox_dir() / str(quarter)
+            try:
+                result = load_delivery(con, quarter, folder)
+            except ValidationFailed as exc:
+                raise Failure(description=str(exc), metadata={"folder": MetadataValue.path(str(folder))}) from None
+            context.log.info("loaded %s: %s", quarter, ", ".join(f"{f.kind} {f.rows_loaded} rows" for f in result.files))
+            results.append((quarter, result))
+    if len(results) == 1:
+        yield from _results(results[0][1], {"quarter": str(results[0][0])})
+    else:  # one event per asset for the run's range of quarters
+        by_kind = {}
+        for _q, r in results:
+            for fr in r.files:
+                by_kind.setdefault(fr.kind, []).append(fr)
+        for kind, frs in by_kind.items():
+            key = AssetKey(["raw", kind])
+            yield MaterializeResult(asset_key=key, metadata={
+                "quarters": ", ".join(str(q) for q, _r in results), "rows_loaded": sum(f.rows_loaded for f in frs)})
+            yield AssetCheckResult(asset_key=key, check_name=CONTRACT_CHECK,
+                                   passed=all(f.rows_loaded == f.rows_read for f in frs),
+                                   metadata={"rows_checked": sum(f.rows_read for f in frs)})
     yield MaterializeResult(asset_key=DELIVERY_LOG.key, metadata={
-        "quarter": str(quarter),
-        "files": MetadataValue.md("\n".join(["| file | sha256 | rows |", "|---|---|---|"] + [
-            f"| {f.path.name} | `{f.sha256[:16]}…` | {f.rows_loaded} |" for f in result.files]))})
+        "quarters": ", ".join(str(q) for q, _r in results),
+        "files": MetadataValue.md("\n".join(["| quarter | file | sha256 | rows |", "|---|---|---|---|"] + [
+            f"| {q} | {f.path.name} | `{f.sha256[:16]}…` | {f.rows_loaded} |" for q, r in results for f in r.files]))})
 
 
-@multi_asset(specs=_specs(REGISTER_FILES), check_specs=_checks(REGISTER_FILES), partitions_def=quarter_partitions,
-             name="registers", can_subset=False, pool="warehouse")
+@multi_asset(specs=_specs(REGISTER_FILES), check_specs=_checks(REGISTER_FILES), name="registers", can_subset=False)
 def registers(context: AssetExecutionContext, warehouse: Warehouse):
-    """The care group's registers as they are now. They hold their own history (dates), so every quarter's
-    run reloads them whole and the policy steps filter them as of the quarter's peildatum."""
+    """The care group's registers as they are now. They hold their own history (dates), so every run reloads
+    them whole and the policy steps read them as of each quarter's peildatum."""
     folder = registers_dir()
     try:
-        with warehouse.connect() as con:
+        with warehouse.writer(context) as con:
             result = load_registers(con, folder)
     except ValidationFailed as exc:
         raise Failure(description=str(exc), metadata={"folder": MetadataValue.path(str(folder))}) from None

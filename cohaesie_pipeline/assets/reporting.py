@@ -1,5 +1,9 @@
-"""Reporting layer: the quarter's PDFs (practice mirror reports, board report, letters) and the finance
-workbook under reports/<YYYY>Q<n>/. A re-run replaces the quarter's files."""
+"""Reporting layer: each quarter's PDFs (practice mirror reports, board report, letters) and the finance
+workbook under reports/<YYYY>Q<n>/.
+
+One unpartitioned asset over every loaded quarter: a run renders again exactly the quarters whose input
+fingerprint changed (reports/fingerprint.py) and says which; the others are not touched. From the UI a
+quarter can be rendered on demand with the run config `quarters: [2024Q3]` (or `all_quarters: true`)."""
 import re
 from datetime import date
 
@@ -9,19 +13,21 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    Config,
     MaterializeResult,
     MetadataValue,
     multi_asset,
 )
+from pydantic import Field
 
 from cohaesie_pipeline.assets.decisions import SPECS as POLICY_SPECS
-from cohaesie_pipeline.partitions import quarter_partitions
 from cohaesie_pipeline.paths import reports_dir
 from cohaesie_pipeline.policy.config import load_policy
 from cohaesie_pipeline.quarters import Quarter
-from cohaesie_pipeline.reports import render
 from cohaesie_pipeline.reports.data import load_quarter
+from cohaesie_pipeline.reports.fingerprint import render_fingerprint
 from cohaesie_pipeline.reports.pdf_text import pdf_text
+from cohaesie_pipeline.reports.render import recover_interrupted, render_quarter, rendered_fingerprint
 from cohaesie_pipeline.resources import Warehouse
 
 OWNER = "team:kwaliteit"
@@ -60,40 +66,71 @@ def patient_ids_in(texts: dict[str, str], patient_ids: set[str]) -> dict[str, li
     return found
 
 
-@multi_asset(specs=[PRACTICE, BOARD, LETTERS, WORKBOOK], partitions_def=quarter_partitions, name="quarter_reports",
-             can_subset=False, check_specs=[AssetCheckSpec(
-                 NO_PATIENT_DATA, asset=PRACTICE.key, blocking=False,
-                 description="No patient pseudonym of the quarter's delivery appears in any report or letter.")])
-def quarter_reports(context: AssetExecutionContext, warehouse: Warehouse):
-    quarter = Quarter.parse(context.partition_key)
+class ReportConfig(Config):
+    quarters: list[str] = Field(default=[], description="Render these quarters again even if nothing changed "
+                                                        "(YYYYQn).")
+    all_quarters: bool = Field(default=False, description="Render every loaded quarter again.")
+
+
+def loaded_quarters(con) -> list[Quarter]:
+    try:
+        rows = con.execute("select distinct quarter from marts.practice_indicators").fetchall()
+    except Exception:  # no marts yet
+        return []
+    return sorted(Quarter.parse(r[0]) for r in rows)
+
+
+@multi_asset(specs=[PRACTICE, BOARD, LETTERS, WORKBOOK], name="quarter_reports", can_subset=False,
+             check_specs=[AssetCheckSpec(NO_PATIENT_DATA, asset=PRACTICE.key, blocking=False,
+                                         description="No patient pseudonym of the quarter's delivery appears in "
+                                                     "any report or letter rendered in the run.")])
+def quarter_reports(context: AssetExecutionContext, config: ReportConfig, warehouse: Warehouse):
     policy = load_policy()
-    out = reports_dir() / str(quarter)
-    with warehouse.connect(read_only=True) as con:
-        data = load_quarter(con, quarter)
-        patient_ids = {r[0] for r in con.execute("select distinct patientnummer from raw.patienten where quarter = ?",
-                                                 [str(quarter)]).fetchall()}
+    root = reports_dir()
+    for line in recover_interrupted(root):
+        context.log.warning("reports: %s (left by an interrupted run)", line)
+    forced = {str(Quarter.parse(q)) for q in config.quarters}
     produced = date.today()
-    practices = render.render_practice_reports(data, policy, out, produced)
-    board = render.render_board_report(data, policy, out, produced)
-    letters = render.render_letters(data, out, produced)
-    workbook, totals = render.render_workbook(data, policy, out)
+    rendered, unchanged, leaks, checked, ids_checked = [], [], {}, 0, 0
+    with warehouse.lock(context):
+        with warehouse.connect(read_only=True) as con:
+            quarters = loaded_quarters(con)
+        for quarter in quarters:
+            q = str(quarter)
+            with warehouse.connect(read_only=True) as con:
+                data = load_quarter(con, quarter)
+                fingerprint = render_fingerprint(data, policy)
+                if not (config.all_quarters or q in forced or rendered_fingerprint(root / q) != fingerprint):
+                    unchanged.append(q)
+                    continue
+                patient_ids = {r[0] for r in con.execute(
+                    "select distinct patientnummer from raw.patienten where quarter = ?", [q]).fetchall()}
+            result = render_quarter(data, policy, root, produced)
+            rendered.append(result)
+            context.log.info("reports %s rendered (%d practices, %d letters, fingerprint %s)", q,
+                             len(result.practices), len(result.letters), result.fingerprint)
+            texts = {str(r.path.relative_to(root)): pdf_text(r.path)
+                     for r in [*result.practices, result.board, *result.letters]}
+            checked += len(texts)
+            ids_checked += len(patient_ids)
+            leaks.update(patient_ids_in(texts, patient_ids))
 
-    pages = sum(r.pages for r in practices)
+    names = ", ".join(r.quarter for r in rendered) or "none"
+    context.log.info("reports rendered again: %s; unchanged: %s", names, ", ".join(unchanged) or "none")
+    common = {"rendered_quarters": names, "unchanged_quarters": ", ".join(unchanged) or "none",
+              "folder": MetadataValue.path(str(root))}
     yield MaterializeResult(asset_key=PRACTICE.key, metadata={
-        "folder": MetadataValue.path(str(out / "praktijken")), "files": len(practices), "pages": pages,
-        "bytes": sum(r.bytes for r in practices),
-        "examples": MetadataValue.md("\n".join(f"- `{r.path.name}` ({r.pages} p.)" for r in practices[:5]))})
+        **common, "files": sum(len(r.practices) for r in rendered),
+        "pages": sum(p.pages for r in rendered for p in r.practices)})
     yield MaterializeResult(asset_key=BOARD.key, metadata={
-        "path": MetadataValue.path(str(board.path)), "pages": board.pages, "bytes": board.bytes})
+        **common, "files": len(rendered), "pages": sum(r.board.pages for r in rendered)})
     yield MaterializeResult(asset_key=LETTERS.key, metadata={
-        "folder": MetadataValue.path(str(out / "brieven")), "files": len(letters),
-        "letters": MetadataValue.md("\n".join(f"- `{r.path.name}`" for r in letters) or "_none this quarter_")})
+        **common, "files": sum(len(r.letters) for r in rendered),
+        "letters": MetadataValue.md("\n".join(f"- `{p.path.relative_to(root)}`" for r in rendered for p in r.letters)
+                                    or "_none rendered in this run_")})
     yield MaterializeResult(asset_key=WORKBOOK.key, metadata={
-        "path": MetadataValue.path(str(workbook)), "rows": totals["rows"],
-        "settlement_total_eur": float(totals["settlement_total"])})
-
-    texts = {r.path.name: pdf_text(r.path) for r in [*practices, board, *letters]}
-    leaks = patient_ids_in(texts, patient_ids)
+        **common, "rows": sum(r.totals["rows"] for r in rendered),
+        **{f"settlement_total_eur_{r.quarter}": float(r.totals["settlement_total"]) for r in rendered}})
     yield AssetCheckResult(asset_key=PRACTICE.key, check_name=NO_PATIENT_DATA, passed=not leaks,
-                           metadata={"documents_checked": len(texts), "documents_with_patient_ids": len(leaks),
-                                     "ids_checked": len(patient_ids)})
+                           metadata={"documents_checked": checked, "documents_with_patient_ids": len(leaks),
+                                     "ids_checked": ids_checked})

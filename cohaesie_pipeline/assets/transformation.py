@@ -1,5 +1,7 @@
-"""Transformation layer: the dbt project (staging -> intermediate -> marts), one quarter per run. The
-quarter and the policy config's values are passed as dbt vars; dbt tests surface as asset checks."""
+"""Transformation layer: the dbt project (staging -> intermediate -> marts) over every loaded quarter in one
+dbt invocation per run: the quarter is a column, so dbt's start-up and parse are paid once and no quarter's
+marts depend on which quarter ran last. The policy config's values are passed as dbt vars; dbt tests
+surface as asset checks."""
 
 import json
 import os
@@ -12,12 +14,14 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetSpec
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from cohaesie_pipeline.partitions import quarter_partitions
 from cohaesie_pipeline.paths import DBT_PROJECT_DIR, warehouse_path
 from cohaesie_pipeline.policy.config import load_policy
+from cohaesie_pipeline.resources import Warehouse
 
-# the dbt next to this interpreter: the venv need not be activated for `cohaesie` or the UI
-DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+# dbt next to this interpreter (the venv need not be activated for `cohaesie` or the UI), started through
+# `cohaesie-dbt` so that it dies with the run that started it (dbt_child.py)
+_BIN = Path(sys.executable).parent
+DBT_EXECUTABLE = str(_BIN / "cohaesie-dbt") if (_BIN / "cohaesie-dbt").exists() else str(_BIN / "dbt")
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -60,18 +64,19 @@ class LayeredTranslator(DagsterDbtTranslator):
         return key
 
 
-def dbt_vars(quarter: str) -> dict:
-    return {"quarter": quarter, **load_policy().dbt_vars()}
+def dbt_vars() -> dict:
+    return load_policy().dbt_vars()
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, partitions_def=quarter_partitions,
-            dagster_dbt_translator=LayeredTranslator(), name="dbt_models", pool="warehouse")
-def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
-    """Builds seeds, staging views, patient-level intermediate views and the quarter's marts, then runs the
-    dbt tests (shown as asset checks). Marts are incremental by quarter: a re-run replaces that quarter."""
-    os.environ["COHAESIE_WAREHOUSE_PATH"] = str(warehouse_path())
-    args = ["build", "--vars", json.dumps(dbt_vars(context.partition_key))]
-    yield from dbt.cli(args, context=context).stream()
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=LayeredTranslator(),
+            name="dbt_models")
+def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+    """Builds seeds, staging views, patient-level intermediate views and the marts of every loaded quarter,
+    then runs the dbt tests (shown as asset checks). Marts are rebuilt whole: they are the current truth."""
+    os.environ["COHAESIE_WAREHOUSE_PATH"] = str(warehouse.resolved_path())
+    args = ["build", "--vars", json.dumps(dbt_vars())]
+    with warehouse.lock(context):
+        yield from dbt.cli(args, context=context).stream()
 
 
 def dbt_resource() -> DbtCliResource:

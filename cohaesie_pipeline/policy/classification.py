@@ -24,11 +24,16 @@ COLUMNS = ["quarter", "peildatum", "practice_agb", "program", "status", "is_lagg
 
 def visits_in_12_months(visits: pd.DataFrame, practice_agb: str, peildatum: date) -> int:
     """Visits in [peildatum - 12 months, peildatum): the 12 months up to the peildatum."""
+    return int(_visit_counts(visits, peildatum).get(practice_agb, 0))
+
+
+def _visit_counts(visits: pd.DataFrame, peildatum: date) -> dict[str, int]:
+    """Visits in the 12 months up to the peildatum, per practice."""
     if visits.empty:
-        return 0
+        return {}
     start = add_months(peildatum, -12)
-    v = visits[visits.practice_agb == practice_agb]
-    return int(((v.visited_on >= start) & (v.visited_on < peildatum)).sum())
+    v = visits[(visits.visited_on >= start) & (visits.visited_on < peildatum)]
+    return v.groupby("practice_agb").size().to_dict()
 
 
 def exact_rates(rows: pd.DataFrame) -> dict[str, Fraction]:
@@ -46,6 +51,7 @@ def classify_quarter(quarter: Quarter, indicators: pd.DataFrame, year_earlier: p
     """One row per practice-program in `indicators` (the quarter's practice_indicators rows)."""
     peil = quarter.peildatum
     prev_groups = {k: g for k, g in year_earlier.groupby(["practice_agb", "program"])} if len(year_earlier) else {}
+    visit_counts = _visit_counts(visits, peil)
     out = []
     for (agb, program), rows in indicators.groupby(["practice_agb", "program"], sort=True):
         lagging = _lagging_codes(rows)
@@ -53,7 +59,7 @@ def classify_quarter(quarter: Quarter, indicators: pd.DataFrame, year_earlier: p
         prev_lagging = _lagging_codes(prev) if prev is not None else []
         is_lagging = len(lagging) >= policy.min_lagging_key_indicators
         was_lagging = len(prev_lagging) >= policy.min_lagging_key_indicators
-        n_visits = visits_in_12_months(visits, agb, peil)
+        n_visits = int(visit_counts.get(agb, 0))
         improvement = None
         if is_lagging and prev is not None:
             now, before = exact_rates(rows), exact_rates(prev)

@@ -56,17 +56,46 @@ def quarter_settlement_amount(meets_norm: bool | None, fees_without_care: Decima
     return Decimal(fees_without_care)
 
 
-def holders_on(holders: pd.DataFrame, practice_agb: str, day: date) -> list[tuple[str, str]]:
-    h = holders[(holders.practice_agb == practice_agb) & (holders.held_from <= day)
-                & (holders.held_until.isna() | (holders.held_until >= day))]
-    return sorted(zip(h.gp_agb, h.gp_name))
+class _HolderIndex:
+    """Who held a practice on a day, from rows grouped by practice once (a pandas filter per month cost
+    seconds once every year is settled as of every quarter)."""
+
+    def __init__(self, holders: pd.DataFrame):
+        self.rows: dict[str, list[tuple]] = defaultdict(list)
+        for r in holders.itertuples():
+            until = None if r.held_until is None or pd.isna(r.held_until) else r.held_until
+            self.rows[r.practice_agb].append((r.held_from, until, r.gp_agb, r.gp_name))
+
+    def on(self, practice_agb: str, day: date) -> list[tuple[str, str]]:
+        return sorted((gp, name) for start, until, gp, name in self.rows.get(practice_agb, ())
+                      if start <= day and (until is None or until >= day))
+
+    def text(self, practice_agb: str, first: date, last: date) -> str:
+        """The practice's rows as seen through the months [first, last]: only what can change an assignment
+        of those months goes into a fingerprint (a later takeover date leaves an earlier quarter alone)."""
+        seen = []
+        for start, until, gp, name in self.rows.get(practice_agb, ()):
+            if start > last or (until is not None and until < first):
+                continue
+            seen.append(f"{gp}|{name}|{max(start, first)}|{'' if until is None or until >= last else until}")
+        return "\n".join(sorted(seen))
 
 
-def fingerprint(deliveries: pd.DataFrame, quarters: list[str]) -> str:
-    """Content hashes of the delivery files the rows were computed from."""
+def _digest(parts: list[str]) -> str:
+    return "sha256:" + hashlib.sha256("\n\x1e".join(parts).encode()).hexdigest()[:16]
+
+
+def fingerprint(deliveries: pd.DataFrame, quarters: list[str], registers: str = "", policy_label: str = "") -> str:
+    """Everything a money row was computed from (RULES.md, Settlement): the content hashes of the delivery
+    files of its quarters, the register rows it read (holders of the practice, trajectory steps known on the
+    as-of date) and the policy version with its hash. Any change of one of them changes the fingerprint."""
     d = deliveries[deliveries.quarter.isin(quarters)].sort_values(["quarter", "file_kind"])
-    text = "\n".join(f"{r.quarter}:{r.file_kind}:{r.content_sha256}" for r in d.itertuples())
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+    files = "\n".join(f"{r.quarter}:{r.file_kind}:{r.content_sha256}" for r in d.itertuples())
+    return _digest([files, registers, policy_label])
+
+
+def _steps_text(steps: pd.DataFrame) -> str:
+    return "\n".join(sorted(f"{r.step}|{r.step_date}|{r.confirmed_on}" for r in steps.itertuples()))
 
 
 def step4_reached(steps: pd.DataFrame, practice_agb: str, program: str, by: date) -> bool:
@@ -77,17 +106,19 @@ def step4_reached(steps: pd.DataFrame, practice_agb: str, program: str, by: date
     return len(s) > 0
 
 
-def register_date_for(year: int, latest_peildatum: date) -> date:
-    """The register is read as known on the latest peildatum loaded, but never past the year: step 4 counts
-    for `year` when it was registered by 31 December (known on 1 January)."""
-    return min(latest_peildatum, date(year + 1, 1, 1))
+def register_date_for(year: int, as_of: Quarter) -> date:
+    """The register is read as known on the as-of quarter's peildatum (RULES.md: a past quarter's figures are
+    reproducible). The final settlement of a year is the one as of the next year's first quarter, which
+    sees every step registered by 31 December (known on 1 January)."""
+    return min(as_of.peildatum, date(year + 1, 1, 1))
 
 
 def settle_year(year: int, as_of: Quarter, coverage: pd.DataFrame, holders: pd.DataFrame, steps: pd.DataFrame,
                 deliveries: pd.DataFrame, policy: Policy, register_as_of: date | None = None,
                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Settlements of `year` with the quarters of that year up to `as_of`; the register as of
-    `register_as_of` (default: the as-of quarter's peildatum).
+    """Settlements of `year` as known after quarter `as_of`: the year's quarters up to `as_of` (all four when
+    `as_of` lies in a later year: the final settlement), the register as of `register_as_of` (default:
+    `register_date_for(year, as_of)`).
 
     coverage: practice_coverage rows; holders: stg_practice_holders; steps: stg_improvement_steps.
     Returns (settlements per GP, quarter detail, reserve ledger).
@@ -95,10 +126,12 @@ def settle_year(year: int, as_of: Quarter, coverage: pd.DataFrame, holders: pd.D
     quarters = [q for q in (Quarter(year, i) for i in range(1, 5)) if q <= as_of]
     qnames = [str(q) for q in quarters]
     cov = coverage[coverage.quarter.isin(qnames)].sort_values(["quarter", "practice_agb", "program"])
-    as_of_day = register_as_of or as_of.peildatum
+    as_of_day = register_as_of or register_date_for(year, as_of)
     known_steps = steps[steps.step_date <= as_of_day] if len(steps) else steps
     year_end = date(year, 12, 31)
-    fp_year = fingerprint(deliveries, qnames)
+    index = _HolderIndex(holders)
+    steps_by_key = {k: g for k, g in known_steps.groupby(["practice_agb", "program"])} if len(known_steps) else {}
+    no_steps = known_steps.iloc[0:0]
 
     detail, per_gp = [], defaultdict(lambda: {"months": 0, "fees": Fraction(0), "amount": Fraction(0), "name": ""})
     for r in cov.itertuples():
@@ -108,7 +141,7 @@ def settle_year(year: int, as_of: Quarter, coverage: pd.DataFrame, holders: pd.D
         monthly_fees = Fraction(Decimal(r.fees_declared)) / 3
         without_holder, unassigned = 0, Fraction(0)
         for month in q.months:
-            gps = holders_on(holders, r.practice_agb, month)
+            gps = index.on(r.practice_agb, month)
             if not gps:
                 without_holder += 1
                 unassigned += monthly_amount
@@ -128,7 +161,9 @@ def settle_year(year: int, as_of: Quarter, coverage: pd.DataFrame, holders: pd.D
             "fees_declared": Decimal(r.fees_declared), "fees_without_care": Decimal(r.fees_without_care),
             "settlement_amount": amount, "months_without_holder": without_holder,
             "unassigned_amount": round_half_up(unassigned), "as_of_quarter": str(as_of),
-            "policy_version": policy.label, "input_fingerprint": fingerprint(deliveries, [r.quarter]),
+            "policy_version": policy.label,
+            "input_fingerprint": fingerprint(deliveries, [r.quarter], index.text(r.practice_agb, q.peildatum, q.last_day),
+                                             policy.label),
         })
 
     rows = []
@@ -141,7 +176,10 @@ def settle_year(year: int, as_of: Quarter, coverage: pd.DataFrame, holders: pd.D
         # never settles more than was paid, whatever the rounding
         amounts = apportion([acc["amount"] for _, acc in items])
         entitled = apportion([acc["fees"] - acc["amount"] for _, acc in items])
-        applied = step4_reached(known_steps, agb, program, year_end)
+        key_steps = steps_by_key.get((agb, program), no_steps)
+        applied = step4_reached(key_steps, agb, program, year_end)
+        months = index.text(agb, date(year, 1, 1), quarters[-1].last_day)
+        fp = fingerprint(deliveries, qnames, months + "\n" + _steps_text(key_steps), policy.label)
         for (gp, acc), amount, keep in zip(items, amounts, entitled):
             fee = amount + keep
             rows.append({
@@ -150,7 +188,7 @@ def settle_year(year: int, as_of: Quarter, coverage: pd.DataFrame, holders: pd.D
                 "as_of_quarter": str(as_of), "fees_paid": fee, "settlement_amount": amount,
                 "fees_entitled": fee - amount, "applied": applied,
                 "settlement_status": "toegepast" if applied and amount > 0 else ("potentieel" if amount > 0 else "geen"),
-                "policy_version": policy.label, "input_fingerprint": fp_year,
+                "policy_version": policy.label, "input_fingerprint": fp,
             })
     settlements = pd.DataFrame(rows, columns=SETTLEMENT_COLUMNS)
     reserve = (settlements[settlements.applied & (settlements.settlement_amount > 0)]

@@ -115,10 +115,11 @@ def trajectories(quarter: Quarter, steps: pd.DataFrame, classification: pd.DataF
     peil = quarter.peildatum
     reg = register_as_of(steps, peil)
     status = {(r.practice_agb, r.program): r.status for r in classification.itertuples()}
-    keys = set(status) | ({(r.practice_agb, r.program) for r in reg.itertuples()} if len(reg) else set())
+    by_key = {k: g for k, g in reg.groupby(["practice_agb", "program"])} if len(reg) else {}
+    keys = set(status) | set(by_key)
     out = []
     for agb, program in sorted(keys):
-        s = reg[(reg.practice_agb == agb) & (reg.program == program)] if len(reg) else reg
+        s = by_key.get((agb, program), reg.iloc[0:0])
         if len(s):
             s = s.assign(_order=s.step.map(STEP_ORDER)).sort_values(["step_date", "_order", "source_line"])
         st = status.get((agb, program))

@@ -12,6 +12,7 @@ from cohaesie_pipeline.quarters import add_months
 from cohaesie_pipeline.reports import charts
 from cohaesie_pipeline.reports import format as f
 from cohaesie_pipeline.reports.data import PROGRAM_ORDER, QuarterData
+from cohaesie_pipeline.reports.fingerprint import render_fingerprint
 from cohaesie_pipeline.reports.practice_report import national_note
 
 GROUPS = [("underperformer", "Minder presterend"), ("lagging_no_visits", "Achter, nog geen praktijkbezoeken"),
@@ -140,7 +141,7 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
     ]
     return {
         "title": f"Bestuursrapportage {q}", "quarter": q, "header_left": "Bestuursrapportage kwaliteit chronische zorg",
-        "header_right": q, "peildatum": f.datum_lang(peil), "produced": f.datum(produced),
+        "header_right": q, "peildatum": f.datum_lang(peil), "produced": f.datum(produced), "fingerprint": render_fingerprint(data, policy),
         "n_practices": len(names), "policy_version": policy.label, "suppress_below": sup, "headlines": headlines,
         "overview": overview, "trend": charts.trend_panels(panels, data.quarters(), show_practice=False, cols=3),
         "trend_period": f.period(data.quarters()),

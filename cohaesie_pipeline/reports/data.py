@@ -1,8 +1,15 @@
 """Everything the reports show, read once per quarter from the warehouse (read-only) into plain Python
-structures that can be handed to worker processes. No patient-level rows leave this module: only counts."""
+structures that can be handed to worker processes. No patient-level rows leave this module: only counts.
+
+As of the quarter (RULES.md, As-of semantics): a quarter's data holds its own and earlier quarters only,
+the settlements as known after it (`*_as_of` tables) and the register rows dated on or before it. So the
+same quarter read later, after more quarters were loaded, gives the same data, and the fingerprint of that
+data (`content_fingerprint`) says exactly when its reports must be rendered again.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, fields
 from datetime import date
 
 import duckdb
@@ -32,6 +39,7 @@ class QuarterData:
     holders: pd.DataFrame
     deliveries: pd.DataFrame
     national_sources: pd.DataFrame
+    fingerprint: str = ""  # of the frames above: set by load_quarter
     extra: dict = field(default_factory=dict)
 
     @property
@@ -50,24 +58,51 @@ def load_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> QuarterDat
     q = str(quarter)
     first = str(quarter - 7)
     qs = [q, str(quarter - 1)]
-    return QuarterData(
+    peil, last_day = quarter.peildatum, quarter.last_day
+    data = QuarterData(
         quarter=quarter,
         practices=_q(con, "select * from staging.stg_practices order by practice_name"),
         indicators=_q(con, "select * from marts.practice_indicators where quarter between ? and ?", [first, q]),
         coverage=_q(con, "select * from marts.practice_coverage where quarter between ? and ?", [first, q]),
         classification=_q(con, "select * from marts.practice_classification where quarter in (?, ?)", qs),
         trajectories=_q(con, "select * from marts.policy_trajectories where quarter = ?", [q]),
-        settlements=_q(con, "select * from marts.settlements where year = ?", [quarter.year]),
-        settlement_detail=_q(con, "select * from marts.settlement_quarter_detail where year = ?", [quarter.year]),
-        reserve=_q(con, "select * from marts.settlement_reserve where year = ?", [quarter.year]),
+        settlements=_q(con, "select * from marts.settlements_as_of where as_of_quarter = ? and year = ?",
+                       [q, quarter.year]),
+        settlement_detail=_q(con, """select * from marts.settlement_quarter_detail_as_of
+                                     where as_of_quarter = ? and year = ?""", [q, quarter.year]),
+        reserve=_q(con, "select * from marts.settlement_reserve_as_of where as_of_quarter = ? and year = ?",
+                   [q, quarter.year]),
         quality=_q(con, "select * from marts.data_quality_findings where quarter = ?", [q]),
-        visits=_q(con, "select * from staging.stg_practice_visits"),
-        steps=_q(con, "select * from staging.stg_improvement_steps"),
-        holders=_q(con, "select * from staging.stg_practice_holders"),
-        deliveries=_q(con, "select * from staging.stg_deliveries where quarter = ?", [q]),
+        visits=_q(con, "select * from staging.stg_practice_visits where visited_on < ?", [peil]),
+        # a confirmation sent after the peildatum did not exist yet (policy/trajectory.register_as_of)
+        steps=_q(con, """select * replace (case when confirmed_on <= ? then confirmed_on end as confirmed_on)
+                         from staging.stg_improvement_steps where step_date <= ?""", [peil, peil]),
+        # the holders as seen on the quarter's last day: a later end date is not known yet
+        holders=_q(con, """select * replace (case when held_until < ? then held_until end as held_until)
+                           from staging.stg_practice_holders where held_from <= ?""", [last_day, last_day]),
+        deliveries=_q(con, """select quarter, file_kind, file_name, content_sha256, encoding, rows_read, rows_loaded
+                              from staging.stg_deliveries where quarter = ?""", [q]),
         national_sources=_q(con, """select distinct indicator_code, national_year, national_source
                                     from marts.practice_indicators where quarter = ?""", [q]),
     )
+    data.fingerprint = content_fingerprint(data)
+    return data
+
+
+def _frame_digest(df: pd.DataFrame) -> bytes:
+    """Order-independent digest of a frame's columns and rows (SQL without ORDER BY may return any order)."""
+    rows = pd.util.hash_pandas_object(df.astype(str), index=False).to_numpy()
+    rows.sort()
+    return hashlib.sha256(",".join(map(str, df.columns)).encode() + rows.tobytes()).digest()
+
+
+def content_fingerprint(data: QuarterData) -> str:
+    h = hashlib.sha256(str(data.quarter).encode())
+    for f in fields(QuarterData):
+        value = getattr(data, f.name)
+        if isinstance(value, pd.DataFrame):
+            h.update(f.name.encode() + _frame_digest(value))
+    return "sha256:" + h.hexdigest()[:16]
 
 
 def gp_names_on(holders: pd.DataFrame, practice_agb: str, day: date) -> list[str]:

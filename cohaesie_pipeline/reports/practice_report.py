@@ -8,6 +8,7 @@ from cohaesie_pipeline.policy.config import Policy
 from cohaesie_pipeline.reports import charts
 from cohaesie_pipeline.reports import format as f
 from cohaesie_pipeline.reports.data import PROGRAM_NAMES, PROGRAM_ORDER, QuarterData
+from cohaesie_pipeline.reports.fingerprint import render_fingerprint
 
 
 def national_note(data: QuarterData) -> str:
@@ -163,7 +164,7 @@ def practice_context(data: QuarterData, agb: str, policy: Policy, produced: date
         "title": f"Spiegelinformatie {p['practice_name']} {data.q}", "quarter": data.q,
         "header_left": f"Spiegelinformatie · {p['practice_name']}", "header_right": f"{data.q} · AGB {agb}",
         "p": {"name": p["practice_name"], "agb": agb, "gp_group": p["gp_group"] or "–", "place": p["place"] or "–"},
-        "peildatum": f.datum_lang(data.quarter.peildatum), "produced": f.datum(produced),
+        "peildatum": f.datum_lang(data.quarter.peildatum), "produced": f.datum(produced), "fingerprint": render_fingerprint(data, policy),
         "prev_quarter": str(data.quarter - 1),
         "programs": [_program_view(data, look, agb, pr, policy) for pr in programs],
         "changes": _changes(data, look, agb, programs),

@@ -1,9 +1,17 @@
 """Rendering the quarter's reports: HTML from Jinja2 templates, PDF by WeasyPrint, practices in parallel
-processes. Output replaces whatever the quarter's folder held before."""
+processes.
+
+A quarter is rendered whole into a temporary folder beside its final one and then swapped in with two
+renames, so a crash or a full disk leaves the previous reports complete (`recover_interrupted` finishes or
+undoes a swap that was cut short). The folder's `.rendered.json` records the fingerprint of exactly the
+inputs the reports were made from (the quarter's as-of data, the policy, this package's report code): a
+run renders a quarter again exactly when that fingerprint changed.
+"""
 from __future__ import annotations
 
 import atexit
 import gc
+import json
 import os
 import shutil
 import tempfile
@@ -15,8 +23,10 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cohaesie_pipeline.policy.config import Policy
+from cohaesie_pipeline.processes import die_with_parent
 from cohaesie_pipeline.reports.board_report import board_context
 from cohaesie_pipeline.reports.data import QuarterData
+from cohaesie_pipeline.reports.fingerprint import REPORT_CODE_VERSION, render_fingerprint
 from cohaesie_pipeline.reports.letters import letter_context, letter_events, letter_filename
 from cohaesie_pipeline.reports.practice_report import practice_context, programs_in_report
 from cohaesie_pipeline.reports.workbook import write_workbook
@@ -84,6 +94,7 @@ _GC_THRESHOLD = (50_000, 20, 20)
 
 
 def _start_worker(data: QuarterData, policy: Policy, produced: date, temp_root: str) -> None:
+    die_with_parent()  # a killed run leaves no render workers behind
     gc.freeze()
     gc.set_threshold(*_GC_THRESHOLD)
     # worker processes end with os._exit, so nothing they leave in /tmp would be removed: keep it under a
@@ -141,3 +152,80 @@ def render_letters(data: QuarterData, out: Path, produced: date) -> list[Rendere
 def render_workbook(data: QuarterData, policy: Policy, out: Path) -> tuple[Path, dict]:
     path = out / "verrekeningen.xlsx"
     return path, write_workbook(path, data, policy)
+
+
+MANIFEST = ".rendered.json"
+
+
+def rendered_fingerprint(folder: Path) -> str | None:
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("fingerprint")
+    except (OSError, ValueError):
+        return None
+
+
+def recover_interrupted(root: Path) -> list[str]:
+    """Undo what a killed render left: a swap cut short between its two renames gets its previous folder
+    back, and half-written temporary folders go."""
+    done = []
+    if not root.is_dir():
+        return done
+    for old in sorted(root.glob(".old-*")):
+        final = root / old.name.split("-")[1]
+        if not final.exists():
+            old.rename(final)
+            done.append(f"restored {final.name}")
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+    for tmp in root.glob(".tmp-*"):
+        shutil.rmtree(tmp, ignore_errors=True)
+        done.append(f"removed {tmp.name}")
+    return done
+
+
+@dataclass
+class QuarterRender:
+    quarter: str
+    folder: Path
+    fingerprint: str
+    practices: list[Rendered]
+    board: Rendered
+    letters: list[Rendered]
+    workbook: Path
+    totals: dict
+
+
+def _moved(r: Rendered, tmp: Path, final: Path) -> Rendered:
+    return Rendered(final / r.path.relative_to(tmp), r.pages, r.bytes)
+
+
+def render_quarter(data: QuarterData, policy: Policy, root: Path, produced: date) -> QuarterRender:
+    """Render every report of the quarter into a temporary folder, then swap it in."""
+    q = data.q
+    final = root / q
+    tmp = root / f".tmp-{q}-{os.getpid()}"
+    fingerprint = render_fingerprint(data, policy)
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        practices = render_practice_reports(data, policy, tmp, produced)
+        board = render_board_report(data, policy, tmp, produced)
+        letters = render_letters(data, tmp, produced)
+        workbook, totals = render_workbook(data, policy, tmp)
+        manifest = {"quarter": q, "fingerprint": fingerprint, "data_fingerprint": data.fingerprint,
+                    "policy": policy.label, "report_code": REPORT_CODE_VERSION,
+                    "deliveries": [f"{r.file_name}: {r.content_sha256}" for r in data.deliveries.itertuples()],
+                    "produced": produced.isoformat(),
+                    "files": sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())}
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = root / f".old-{q}-{os.getpid()}"
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+    return QuarterRender(q, final, fingerprint, [_moved(r, tmp, final) for r in practices],
+                         _moved(board, tmp, final), [_moved(r, tmp, final) for r in letters],
+                         final / workbook.relative_to(tmp), totals)

@@ -10,6 +10,7 @@ import xlsxwriter
 
 from cohaesie_pipeline.policy.config import Policy
 from cohaesie_pipeline.reports.data import QuarterData
+from cohaesie_pipeline.reports.fingerprint import render_fingerprint
 
 
 def _sheet(wb, name: str, df: pd.DataFrame, headers: dict[str, str], money: set[str], pct: set[str], fmt, widths):
@@ -83,7 +84,8 @@ def write_workbook(path: Path, data: QuarterData, policy: Policy) -> dict:
     ws = wb.add_worksheet("Toelichting")
     ws.set_column(0, 0, 110)
     lines = [
-        f"Verrekeningen {data.quarter.year} tot en met {data.q}. Beleidsversie {policy.label}.",
+        f"Verrekeningen {data.quarter.year} tot en met {data.q}, zoals bekend na {data.q}. Beleidsversie {policy.label}. "
+        f"Kenmerk invoer: {render_fingerprint(data, policy)}.",
         f"Regel (contract art. 4.17): bij een dekking onder {policy.coverage_norm:.0%} heeft de praktijk alleen recht "
         "op de vergoeding van beoordeelde patiënten die zorg kregen (en van nieuwe patiënten); de verrekening is de "
         "vergoeding van beoordeelde patiënten zonder zorg.",
@@ -93,7 +95,8 @@ def write_workbook(path: Path, data: QuarterData, policy: Policy) -> dict:
         "praktijk-programma-jaar zo verdeeld dat de regels precies optellen tot het praktijktotaal.",
         "Status 'toegepast': stap 4 (financiële verrekening) in het verbetertraject bereikt vóór het einde van het "
         "jaar; 'potentieel': berekend, niet geboekt. Toegepast geld wordt gereserveerd voor verbetering van de zorg.",
-        "De vingerafdruk identificeert de aangeleverde bestanden (sha256-inhoudshashes) waaruit de regel is berekend.",
+        "De vingerafdruk van een regel identificeert alles waaruit hij is berekend: de aangeleverde bestanden "
+        "(sha256-inhoudshashes), de registerregels (praktijkhouders, verbetertraject) en de beleidsversie.",
     ]
     for i, line in enumerate(lines):
         ws.write(i, 0, line)

@@ -1,8 +1,8 @@
-{# The quarter being computed and its peildatum (first day). Everything per quarter keys on these. #}
-{% macro quarter() -%}'{{ var("quarter") }}'{%- endmacro %}
-
-{% macro peildatum() -%}
-    make_date({{ var("quarter")[:4] | int }}, {{ (var("quarter")[-1] | int - 1) * 3 + 1 }}, 1)
+{# Quarters are a column everywhere: one dbt invocation builds every loaded quarter, so a quarter's result
+   never depends on which quarter was run last. The peildatum (first day) is derived from the `YYYYQn`
+   text wherever it is needed. #}
+{% macro peildatum_of(quarter_expr) -%}
+    make_date(cast(left({{ quarter_expr }}, 4) as integer), (cast(right({{ quarter_expr }}, 1) as integer) - 1) * 3 + 1, 1)
 {%- endmacro %}
 
 {% macro quarter_of(date_expr) -%}

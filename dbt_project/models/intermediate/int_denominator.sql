@@ -1,9 +1,9 @@
--- Who counts for the quarter's indicators (RULES.md, Indicators): enrolled on the peildatum, GP as main
--- practitioner, 18 or older. One row per listed patient x practice x program, with the reason for exclusion.
+-- Who counts for each quarter's indicators (RULES.md, Indicators): enrolled on the peildatum, GP as main
+-- practitioner, 18 or older. One row per quarter x listed patient x practice x program, with the reason for
+-- exclusion.
 with listed as (
-    select *, {{ peildatum() }} as peildatum
+    select *, {{ peildatum_of('quarter') }} as peildatum
     from {{ ref('stg_patients') }}
-    where quarter = {{ quarter() }}
 ),
 
 flagged as (

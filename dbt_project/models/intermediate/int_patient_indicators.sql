@@ -9,6 +9,7 @@ with base as (
 
 measured as (
     select
+        quarter,
         patient_id,
         practice_agb,
         indicator_code,
@@ -20,11 +21,11 @@ measured as (
 
 -- the latest valid value: latest date, and on the same day the lowest bepalingnummer
 latest as (
-    select patient_id, practice_agb, indicator_code, value_numeric as latest_value, measured_on as latest_on
+    select quarter, patient_id, practice_agb, indicator_code, value_numeric as latest_value, measured_on as latest_on
     from {{ ref('int_indicator_measurements') }}
     where value_numeric is not null
     qualify row_number() over (
-        partition by patient_id, practice_agb, indicator_code
+        partition by quarter, patient_id, practice_agb, indicator_code
         order by measured_on desc, measurement_code asc, value_numeric asc
     ) = 1
 ),
@@ -58,8 +59,8 @@ select
     b.kind = 'uitkomst' and b.in_denominator and coalesce(m.measurements_in_window, 0) > 0
         and l.latest_value is null as only_invalid_values
 from base as b
-left join measured as m using (patient_id, practice_agb, indicator_code)
-left join latest as l using (patient_id, practice_agb, indicator_code)
+left join measured as m using (quarter, patient_id, practice_agb, indicator_code)
+left join latest as l using (quarter, patient_id, practice_agb, indicator_code)
 )
 
 select

@@ -1,7 +1,7 @@
 -- Per quarter x practice x finding: what a data engineer or consultant should look at in a delivery.
 -- Counts and the first source line only; no patient identifiers.
 with q_patients as (
-    select * from {{ ref('stg_patients') }} where quarter = {{ quarter() }}
+    select *, {{ peildatum_of('quarter') }} as peildatum from {{ ref('stg_patients') }}
 ),
 
 -- "enrolled on the peildatum" exactly as the indicators' denominator decides it
@@ -10,72 +10,74 @@ enrolment as (
 ),
 
 q_declarations as (
-    select * from {{ ref('stg_declarations') }} where quarter = {{ quarter() }}
+    select * from {{ ref('stg_declarations') }}
 ),
 
 q_measurements as (
-    select * from {{ ref('stg_measurements') }} where quarter = {{ quarter() }}
+    select *, {{ peildatum_of('quarter') }} as peildatum from {{ ref('stg_measurements') }}
 ),
 
 codes as (select * from {{ ref('ref_measurement_codes') }}),
 
 findings as (
-    select practice_agb, 'dm2_and_cvrm_declared' as finding, 'declaraties' as file_kind,
+    select quarter, practice_agb, 'dm2_and_cvrm_declared' as finding, 'declaraties' as file_kind,
            min(source_line) as first_line, count(distinct patient_id) as n
-    from q_declarations
-    where patient_id in (select patient_id from q_declarations where program = 'DM2')
-      and patient_id in (select patient_id from q_declarations where program = 'CVRM')
-      and program = 'CVRM'
+    from q_declarations as d
+    where program = 'CVRM'
+      and exists (select 1 from q_declarations as dm
+                  where dm.quarter = d.quarter and dm.patient_id = d.patient_id and dm.program = 'DM2')
     group by all
 
     union all
-    select d.practice_agb, 'declared_not_enrolled', 'declaraties', min(d.source_line), count(*)
+    select d.quarter, d.practice_agb, 'declared_not_enrolled', 'declaraties', min(d.source_line), count(*)
     from q_declarations as d
     left join enrolment as e
-        on e.patient_id = d.patient_id and e.program = d.program and e.practice_agb = d.practice_agb
-        and e.is_active
+        on e.quarter = d.quarter and e.patient_id = d.patient_id and e.program = d.program
+        and e.practice_agb = d.practice_agb and e.is_active
     where e.patient_id is null
     group by all
 
     union all
-    select e.practice_agb, 'enrolled_not_declared', 'patienten', min(e.source_line), count(*)
+    select e.quarter, e.practice_agb, 'enrolled_not_declared', 'patienten', min(e.source_line), count(*)
     from enrolment as e
     left join q_declarations as d
-        on d.patient_id = e.patient_id and d.program = e.program and d.practice_agb = e.practice_agb
+        on d.quarter = e.quarter and d.patient_id = e.patient_id and d.program = e.program
+        and d.practice_agb = e.practice_agb
     where d.patient_id is null
       and e.is_active
       and not e.is_specialist
     group by all
 
     union all
-    select m.practice_agb, 'unknown_measurement_code', 'meetwaarden', min(m.source_line), count(*)
+    select m.quarter, m.practice_agb, 'unknown_measurement_code', 'meetwaarden', min(m.source_line), count(*)
     from q_measurements as m
     left join codes as c on c.bepalingnummer = m.measurement_code
     where c.bepalingnummer is null
     group by all
 
     union all
-    select m.practice_agb, 'non_numeric_value', 'meetwaarden', min(m.source_line), count(*)
+    select m.quarter, m.practice_agb, 'non_numeric_value', 'meetwaarden', min(m.source_line), count(*)
     from q_measurements as m
     inner join codes as c on c.bepalingnummer = m.measurement_code
     where c.is_numeric and m.value_numeric is null
     group by all
 
     union all
-    select m.practice_agb, 'measured_on_or_after_peildatum', 'meetwaarden', min(m.source_line), count(*)
+    select m.quarter, m.practice_agb, 'measured_on_or_after_peildatum', 'meetwaarden', min(m.source_line), count(*)
     from q_measurements as m
-    where m.measured_on >= {{ peildatum() }}
+    where m.measured_on >= m.peildatum
     group by all
 
     union all
-    select p.practice_agb, 'enrolment_starts_on_or_after_peildatum', 'patienten', min(p.source_line), count(*)
+    select p.quarter, p.practice_agb, 'enrolment_starts_on_or_after_peildatum', 'patienten', min(p.source_line),
+           count(*)
     from q_patients as p
-    where p.enrolment_start >= {{ peildatum() }}
+    where p.enrolment_start >= p.peildatum
     group by all
 )
 
 select
-    {{ quarter() }} as quarter,
+    f.quarter,
     f.practice_agb,
     f.finding,
     case f.finding

@@ -26,7 +26,7 @@ per_practice as (
 
 select
     quarter,
-    {{ peildatum() }} as peildatum,
+    {{ peildatum_of('quarter') }} as peildatum,
     practice_agb,
     program,
     declared_patients,

@@ -1,11 +1,11 @@
--- Per quarter x practice x program x indicator (RULES.md, Indicators). Incremental by quarter: a run for a
--- quarter replaces that quarter's rows and leaves the others alone.
+-- Per quarter x practice x program x indicator (RULES.md, Indicators), every loaded quarter in one build.
 with practice_programs as (
     select distinct quarter, practice_agb, program from {{ ref('int_denominator') }}
 ),
 
 counts as (
     select
+        quarter,
         practice_agb,
         indicator_code,
         count(*) filter (where in_numerator) as numerator,
@@ -37,25 +37,30 @@ rows as (
         coalesce(c.patients_only_invalid_values, 0) as patients_only_invalid_values
     from practice_programs as pp
     inner join {{ ref('int_indicators') }} as i on i.program = pp.program
-    left join counts as c on c.practice_agb = pp.practice_agb and c.indicator_code = i.indicator_code
+    left join counts as c
+        on c.quarter = pp.quarter and c.practice_agb = pp.practice_agb and c.indicator_code = i.indicator_code
 ),
 
 care_group as (
-    select indicator_code, sum(numerator) as care_group_numerator, sum(denominator) as care_group_denominator
+    select quarter, indicator_code, sum(numerator) as care_group_numerator, sum(denominator) as care_group_denominator
     from rows group by all
 ),
 
--- the latest benchmark year not after the quarter's year (InEen stopped after 2024)
+quarters as (
+    select distinct quarter, {{ peildatum_of('quarter') }} as peildatum from practice_programs
+),
+
+-- per quarter the latest benchmark year not after the quarter's year (InEen stopped after 2024)
 national as (
-    select indicator_code, year as national_year, national_rate, source as national_source
-    from {{ ref('ref_national_averages') }}
-    where year <= year({{ peildatum() }})
-    qualify row_number() over (partition by indicator_code order by year desc) = 1
+    select q.quarter, a.indicator_code, a.year as national_year, a.national_rate, a.source as national_source
+    from quarters as q
+    inner join {{ ref('ref_national_averages') }} as a on a.year <= year(q.peildatum)
+    qualify row_number() over (partition by q.quarter, a.indicator_code order by a.year desc) = 1
 )
 
 select
     r.quarter,
-    {{ peildatum() }} as peildatum,
+    {{ peildatum_of('r.quarter') }} as peildatum,
     r.practice_agb,
     r.program,
     r.indicator_code,
@@ -76,7 +81,7 @@ select
     n.national_rate,
     n.national_year,
     n.national_source,
-    n.national_year < year({{ peildatum() }}) as national_from_earlier_year,
+    n.national_year < year({{ peildatum_of('r.quarter') }}) as national_from_earlier_year,
     case when r.denominator > 0 then r.numerator / r.denominator - n.national_rate end as gap_abs,
     case when r.denominator > 0 and n.national_rate > 0
          then (r.numerator / r.denominator - n.national_rate) / n.national_rate end as gap_rel,
@@ -95,5 +100,5 @@ select
     r.patients_only_invalid_values,
     '{{ var("policy_version") }}' as policy_version
 from rows as r
-left join care_group as cg using (indicator_code)
-left join national as n using (indicator_code)
+left join care_group as cg using (quarter, indicator_code)
+left join national as n using (quarter, indicator_code)

@@ -1,0 +1,107 @@
+"""What the pipeline's inputs are now, and what the warehouse was last brought up to date with.
+
+Three kinds of input decide every output: the quarterly deliveries (per quarter, the content hashes of its
+three files), the registers (content hashes of the four files) and the policy (version + hash of its
+values). `current_inputs` reads them from disk; `warehouse_inputs` reads what the warehouse holds:
+`raw.deliveries` and `raw.register_files` as loaded, and `marts.pipeline_state`, written by the policy step
+in the same transaction as the policy marts, with the digest of the raw inputs and policy the marts were
+last computed from. `cohaesie run` and the inbox sensor compare the two to decide what to do.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from cohaesie_pipeline.ingestion.loader import DELIVERY_FILES, REGISTER_FILES, find_file
+from cohaesie_pipeline.ingestion.reader import file_sha256
+from cohaesie_pipeline.quarters import Quarter
+
+_QUARTER_DIR = re.compile(r"^\d{4}Q[1-4]$")
+
+
+def digest(items: dict[str, str]) -> str:
+    return hashlib.sha256("\n".join(f"{k}:{v}" for k, v in sorted(items.items())).encode()).hexdigest()[:16]
+
+
+@dataclass
+class Inputs:
+    deliveries: dict[str, str] = field(default_factory=dict)  # quarter -> digest of its files' hashes
+    registers: str | None = None
+    policy: str | None = None
+    incomplete: list[str] = field(default_factory=list)  # why a quarter folder is not a delivery (yet)
+
+    def changed_quarters(self, other: Inputs) -> list[str]:
+        return sorted(q for q, d in self.deliveries.items() if other.deliveries.get(q) != d)
+
+    def whole(self) -> str:
+        """One digest of everything: what the policy marts were computed from."""
+        return digest({**{f"delivery {q}": d for q, d in self.deliveries.items()},
+                       "registers": self.registers or "", "policy": self.policy or ""})
+
+
+class _HashCache:
+    """sha256 of a file, recomputed only when its size or mtime changed (the sensor runs every minute)."""
+
+    def __init__(self, entries: dict | None = None):
+        self.old = entries or {}
+        self.new: dict[str, list] = {}
+
+    def sha256(self, path: Path) -> str:
+        st = path.stat()
+        entry = self.old.get(str(path))
+        if entry and entry[0] == st.st_size and entry[1] == st.st_mtime_ns:
+            sha = entry[2]
+        else:
+            sha = file_sha256(path)
+        self.new[str(path)] = [st.st_size, st.st_mtime_ns, sha]
+        return sha
+
+
+def current_inputs(inbox: Path, registers: Path, policy_label: str,
+                   cache: dict | None = None) -> tuple[Inputs, dict]:
+    """The inputs on disk, and the refreshed hash cache."""
+    hashes = _HashCache(cache)
+    out = Inputs(policy=policy_label)
+    folders = sorted(p for p in inbox.iterdir() if p.is_dir()) if inbox.is_dir() else []
+    for folder in folders:
+        if not _QUARTER_DIR.match(folder.name):
+            out.incomplete.append(f"{folder.name}: not a quarter folder (expected YYYYQn, e.g. 2024Q3); ignored")
+            continue
+        files = {k: find_file(folder, k) for k in DELIVERY_FILES}
+        missing = [k for k, f in files.items() if f is None]
+        if missing:
+            out.incomplete.append(f"{folder.name}: waiting for {', '.join(missing)}")
+            continue
+        out.deliveries[folder.name] = digest({k: hashes.sha256(f) for k, f in files.items()})
+    reg = {k: find_file(registers, k) for k in REGISTER_FILES}
+    if all(reg.values()):
+        out.registers = digest({k: hashes.sha256(f) for k, f in reg.items()})
+    return out, hashes.new
+
+
+def warehouse_inputs(con: duckdb.DuckDBPyConnection) -> tuple[Inputs, str | None]:
+    """What the warehouse loaded, and the digest its policy marts were last computed from (None: never)."""
+    out = Inputs()
+    tables = {r[0] for r in con.execute("select schema_name || '.' || table_name from duckdb_tables()").fetchall()}
+    if "raw.deliveries" in tables:
+        per_quarter: dict[str, dict[str, str]] = {}
+        for q, kind, sha in con.execute("select quarter, file_kind, sha256 from raw.deliveries").fetchall():
+            per_quarter.setdefault(q, {})[kind] = sha
+        out.deliveries = {q: digest(h) for q, h in per_quarter.items()}
+    if "raw.register_files" in tables:
+        reg = dict(con.execute("select register, sha256 from raw.register_files").fetchall())
+        out.registers = digest(reg) if reg else None
+    state = None
+    if "marts.pipeline_state" in tables:
+        row = con.execute("select inputs_digest, policy_version from marts.pipeline_state").fetchone()
+        if row:
+            state, out.policy = row
+    return out, state
+
+
+def quarters_of(inputs: Inputs) -> list[Quarter]:
+    return sorted(Quarter.parse(q) for q in inputs.deliveries)
