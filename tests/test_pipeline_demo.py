@@ -93,13 +93,13 @@ def test_a_past_quarter_computed_before_later_quarters_were_loaded_is_the_same(d
         stored = demo_db.execute(f"select * from marts.{table} where quarter = '2024Q2'").df()
         fresh = out[frame][out[frame].quarter == "2024Q2"]
         cols = [c for c in fresh.columns if c not in ("peildatum", "step_date", "confirmed_on", "due_date")]
-        a = stored[cols].sort_values(keys).reset_index(drop=True)
-        b = fresh[cols].sort_values(keys).reset_index(drop=True)
-        pd.testing.assert_frame_equal(a, b, check_dtype=False)
+        a = stored[cols].sort_values(keys).reset_index(drop=True).astype(object)
+        b = fresh[cols].sort_values(keys).reset_index(drop=True).astype(object)
+        pd.testing.assert_frame_equal(a.where(a.notna(), None), b.where(b.notna(), None), check_dtype=False)
     stored = demo_db.execute("""select * from marts.settlements_as_of where as_of_quarter = '2024Q2'
                                 order by year, practice_agb, huisarts_agb, program""").df()
     fresh = out["settlements_as_of"]
     fresh = fresh[fresh.as_of_quarter == "2024Q2"].sort_values(["year", "practice_agb", "huisarts_agb", "program"])
     assert len(fresh) and set(fresh.year) == {2024}
-    assert [str(v) for v in stored.settlement_amount] == [str(v) for v in fresh.settlement_amount]
+    assert [round(float(v), 2) for v in stored.settlement_amount] == [round(float(v), 2) for v in fresh.settlement_amount]
     assert list(stored.input_fingerprint) == list(fresh.input_fingerprint)
