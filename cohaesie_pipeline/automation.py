@@ -105,6 +105,8 @@ def inbox_requests(disk: Inputs, requested: Inputs, seq: int) -> tuple[list[RunR
         others.append("registers changed" if disk.registers else "registers incomplete: not loaded")
     if disk.policy != requested.policy:
         others.append(f"policy changed ({requested.policy} -> {disk.policy})")
+    if disk.code != requested.code:
+        others.append("the pipeline's dbt models or policy rules changed (software update)")
     tags = {"cohaesie/trigger": "inbox_sensor"}
     requests = []
     if len(changed) == 1:
@@ -145,7 +147,7 @@ def inbox_sensor(context: SensorEvaluationContext):
     requests, why = inbox_requests(disk, requested, seq)
     new_cursor = json.dumps({"files": files, "seq": seq,
                              "requested": {"deliveries": disk.deliveries, "registers": disk.registers,
-                                           "policy": disk.policy}})
+                                           "policy": disk.policy, "code": disk.code}})
     waiting = "; ".join(disk.incomplete)
     if not requests:
         reason = (f"no change since the last request: {len(disk.deliveries)} deliveries, registers and policy "

@@ -6,7 +6,7 @@ quarter, so they are the one current truth whatever order quarters arrived in.
 """
 from __future__ import annotations
 
-from dagster import Definitions, in_process_executor, load_assets_from_modules
+from dagster import Definitions, colored_console_logger, in_process_executor, load_assets_from_modules
 
 from cohaesie_pipeline.assets import decisions, ingestion, reporting, transformation
 from cohaesie_pipeline.automation import inbox_sensor, quarterly_schedule
@@ -24,7 +24,7 @@ defs = Definitions(
     schedules=[quarterly_schedule],
     sensors=[inbox_sensor],
     resources={"warehouse": Warehouse(), "dbt": transformation.dbt_resource()},
-    loggers={"progress": progress_logger},
+    loggers={"progress": progress_logger, "console": colored_console_logger},
     # Every route (jobs, the UI's Materialize, backfills) runs its steps one after another in one process:
     # the warehouse has one writer, and the multiprocess executor costs ~80 s a run in process start-ups.
     executor=in_process_executor,

@@ -18,9 +18,25 @@ import duckdb
 
 from cohaesie_pipeline.ingestion.loader import DELIVERY_FILES, REGISTER_FILES, find_file
 from cohaesie_pipeline.ingestion.reader import file_sha256
+from cohaesie_pipeline.paths import DBT_PROJECT_DIR, PACKAGE_DIR
 from cohaesie_pipeline.quarters import Quarter
 
 _QUARTER_DIR = re.compile(r"^\d{4}Q[1-4]$")
+
+
+def _code_version() -> str:
+    """The code that turns raw inputs into marts is an input too: after an upgrade of the dbt models or the
+    policy rules, `cohaesie run` rebuilds the marts although no file in the inbox changed."""
+    files = [*DBT_PROJECT_DIR.glob("models/**/*"), *DBT_PROJECT_DIR.glob("macros/**/*"),
+             *DBT_PROJECT_DIR.glob("seeds/**/*"), DBT_PROJECT_DIR / "dbt_project.yml",
+             *(PACKAGE_DIR / "policy").glob("*.py"), PACKAGE_DIR / "assets" / "decisions.py"]
+    h = hashlib.sha256()
+    for p in sorted(f for f in files if f.is_file()):
+        h.update(str(p.relative_to(PACKAGE_DIR.parent)).encode() + p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+CODE_VERSION = _code_version()
 
 
 def digest(items: dict[str, str]) -> str:
@@ -32,6 +48,7 @@ class Inputs:
     deliveries: dict[str, str] = field(default_factory=dict)  # quarter -> digest of its files' hashes
     registers: str | None = None
     policy: str | None = None
+    code: str | None = CODE_VERSION
     incomplete: list[str] = field(default_factory=list)  # why a quarter folder is not a delivery (yet)
 
     def changed_quarters(self, other: Inputs) -> list[str]:
@@ -40,7 +57,7 @@ class Inputs:
     def whole(self) -> str:
         """One digest of everything: what the policy marts were computed from."""
         return digest({**{f"delivery {q}": d for q, d in self.deliveries.items()},
-                       "registers": self.registers or "", "policy": self.policy or ""})
+                       "registers": self.registers or "", "policy": self.policy or "", "code": self.code or ""})
 
 
 class _HashCache:
@@ -97,9 +114,11 @@ def warehouse_inputs(con: duckdb.DuckDBPyConnection) -> tuple[Inputs, str | None
         out.registers = digest(reg) if reg else None
     state = None
     if "marts.pipeline_state" in tables:
-        row = con.execute("select inputs_digest, policy_version from marts.pipeline_state").fetchone()
-        if row:
-            state, out.policy = row
+        cur = con.execute("select * from marts.pipeline_state")
+        row = cur.fetchone()
+        if row:  # by name: a warehouse written by an older version may lack a column (then: rebuild)
+            values = dict(zip([d[0] for d in cur.description], row))
+            state, out.policy, out.code = values["inputs_digest"], values["policy_version"], values.get("code_version")
     return out, state
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance
 
-from cohaesie_pipeline.inputs import Inputs, current_inputs, warehouse_inputs
+from cohaesie_pipeline.inputs import CODE_VERSION, Inputs, current_inputs, warehouse_inputs
 from cohaesie_pipeline.partitions import register_quarters
 from cohaesie_pipeline.paths import data_dir, inbox_dir, registers_dir, warehouse_path
 from cohaesie_pipeline.policy.config import load_policy
@@ -95,10 +95,12 @@ def plan(quarters: list[Quarter] | None, everything: bool) -> tuple[list[str], b
             why.append("registers changed")
         if state is not None and loaded.policy != policy:
             why.append(f"policy changed ({loaded.policy} -> {policy})")
+        if state is not None and loaded.code != CODE_VERSION:
+            why.append("the pipeline's dbt models or policy rules changed (software update)")
     expected = Inputs(deliveries={**loaded.deliveries, **{q: disk.deliveries.get(q, "") for q in load}},
                       registers=disk.registers, policy=policy)
     update = bool(load) or state != expected.whole()
-    if update and not load and not any(w.startswith(("registers", "policy")) for w in why):
+    if update and not load and not any(w.startswith(("registers", "policy", "the pipeline")) for w in why):
         why.append("the marts were not computed from the loaded inputs (an earlier run stopped early)")
     return load, update, why
 
@@ -108,10 +110,12 @@ def _execute(job_name: str, instance: DagsterInstance, log, partition_key: str |
     from cohaesie_pipeline.definitions import defs
 
     job = defs.resolve_job_def(job_name)
-    with contextlib.redirect_stdout(log):
-        return job.execute_in_process(partition_key=partition_key, instance=instance, raise_on_error=False,
-                                      tags={**process_tags(), "cohaesie/trigger": "cli"},
-                                      run_config={"loggers": {"progress": {}}}, asset_selection=asset_selection)
+    # the run's log file gets dbt's output (stdout) and Dagster's events (the console logger, on stderr)
+    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        return job.execute_in_process(
+            partition_key=partition_key, instance=instance, raise_on_error=False,
+            tags={**process_tags(), "cohaesie/trigger": "cli"}, asset_selection=asset_selection,
+            run_config={"loggers": {"progress": {}, "console": {"config": {"log_level": "INFO"}}}})
 
 
 def _report_lists(result) -> tuple[list[str], list[str]]:

@@ -1,13 +1,13 @@
-"""Replacing warehouse tables (or slices of them) with DataFrames in one transaction, with every column typed
-as declared (money DECIMAL(12,2), dates DATE): never inferred from the data, which may be empty."""
+"""Replacing warehouse tables with DataFrames in one transaction, with every column typed as declared (money
+DECIMAL(12,2), dates DATE): never inferred from the data, which may be empty. Tables are created anew, so a
+column added in a new version of the pipeline needs no migration."""
 from __future__ import annotations
 
 import duckdb
 import pandas as pd
 
 
-def _replace(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame, where: str, params: list,
-             types: dict[str, str]) -> None:
+def _replace(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame, types: dict[str, str]) -> None:
     missing = set(types) ^ set(df.columns)
     if missing:
         raise ValueError(f"{table}: columns and declared types differ: {sorted(missing)}")
@@ -21,8 +21,7 @@ def _replace(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame, where
     con.register("_slice", frame)
     try:
         con.execute(f"create schema if not exists {table.split('.')[0]}")
-        con.execute(f"create table if not exists {table} ({columns})")
-        con.execute(f"delete from {table} where {where}", params)
+        con.execute(f"create or replace table {table} ({columns})")
         if len(frame):
             con.execute(f"insert into {table} by name select {select} from _slice")
     finally:
@@ -34,7 +33,7 @@ def replace_tables(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, pd.Da
     con.begin()
     try:
         for table, df, types in tables:
-            _replace(con, table, df, "true", [], types)
+            _replace(con, table, df, types)
         con.commit()
     except BaseException:
         con.rollback()

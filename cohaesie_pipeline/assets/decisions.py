@@ -6,7 +6,7 @@ from datetime import datetime
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
-from cohaesie_pipeline.inputs import warehouse_inputs
+from cohaesie_pipeline.inputs import CODE_VERSION, warehouse_inputs
 from cohaesie_pipeline.policy.classification import COLUMNS as CLASSIFICATION_COLUMNS
 from cohaesie_pipeline.policy.classification import STATUSES, classify_quarter, exact_rates
 from cohaesie_pipeline.policy.config import load_policy
@@ -72,7 +72,7 @@ TYPES = {
                    fees_declared=M, fees_without_care=M, settlement_amount=M, months_without_holder=N,
                    unassigned_amount=M, as_of_quarter=V, policy_version=V, input_fingerprint=V),
     "reserve": dict(year=N, practice_agb=V, program=V, reserved_amount=M, as_of_quarter=V, policy_version=V),
-    "state": dict(inputs_digest=V, policy_version=V, quarters=V, updated_at="timestamp"),
+    "state": dict(inputs_digest=V, policy_version=V, code_version=V, quarters=V, updated_at="timestamp"),
 }
 
 
@@ -189,9 +189,9 @@ def policy_marts(context: AssetExecutionContext, warehouse: Warehouse):
     with warehouse.writer(context) as con:
         out = compute(read_inputs(con), policy)
         raw, _ = warehouse_inputs(con)
-        raw.policy = policy.label
+        raw.policy, raw.code = policy.label, CODE_VERSION
         # what these marts were computed from: `cohaesie run` and the sensor compare it with the inputs on disk
-        state = pd.DataFrame([{"inputs_digest": raw.whole(), "policy_version": policy.label,
+        state = pd.DataFrame([{"inputs_digest": raw.whole(), "policy_version": policy.label, "code_version": raw.code,
                                "quarters": ",".join(out["quarters"]), "updated_at": datetime.now()}])
         replace_tables(con, [(table, out[frame], types) for table, (frame, types) in TABLES.items()]
                        + [("marts.pipeline_state", state, TYPES["state"])])
