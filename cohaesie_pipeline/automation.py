@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 from dagster import (
@@ -28,8 +27,7 @@ from dagster import (
     sensor,
 )
 
-from cohaesie_pipeline.ingestion.loader import DELIVERY_FILES, find_file
-from cohaesie_pipeline.inputs import Inputs, current_inputs, warehouse_inputs
+from cohaesie_pipeline.inputs import Inputs, current_inputs, delivery_status, warehouse_inputs
 from cohaesie_pipeline.jobs import delivery_job, quarterly_job, update_job
 from cohaesie_pipeline.partitions import quarter_partitions
 from cohaesie_pipeline.paths import inbox_dir, registers_dir, warehouse_path
@@ -56,11 +54,6 @@ def quarterly_cron(day: int | None = None) -> str:
 def quarter_for_run(when: datetime) -> Quarter:
     """The quarter that just started: a run in February is for Q1, whose peildatum is 1 January."""
     return Quarter.of(when.date() if isinstance(when, datetime) else when)
-
-
-def delivery_status(folder: Path) -> tuple[list[Path], list[str]]:
-    found = [find_file(folder, k) for k in DELIVERY_FILES]
-    return [f for f in found if f], [k for k, f in zip(DELIVERY_FILES, found) if f is None]
 
 
 @schedule(name="quarterly_schedule", cron_schedule=quarterly_cron(), execution_timezone=TIMEZONE,

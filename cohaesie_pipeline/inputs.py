@@ -10,7 +10,6 @@ last computed from. `cohaesie run` and the inbox sensor compare the two to decid
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,10 +17,9 @@ import duckdb
 
 from cohaesie_pipeline.ingestion.loader import DELIVERY_FILES, REGISTER_FILES, find_file
 from cohaesie_pipeline.ingestion.reader import file_sha256
+from cohaesie_pipeline.partitions import QUARTER_DIR
 from cohaesie_pipeline.paths import DBT_PROJECT_DIR, PACKAGE_DIR
 from cohaesie_pipeline.quarters import Quarter
-
-_QUARTER_DIR = re.compile(r"^\d{4}Q[1-4]$")
 
 
 def _code_version() -> str:
@@ -78,6 +76,12 @@ class _HashCache:
         return sha
 
 
+def delivery_status(folder: Path) -> tuple[list[Path], list[str]]:
+    """The delivery's files found (in DELIVERY_FILES order) and the kinds missing."""
+    found = [find_file(folder, k) for k in DELIVERY_FILES]
+    return [f for f in found if f], [k for k, f in zip(DELIVERY_FILES, found) if f is None]
+
+
 def current_inputs(inbox: Path, registers: Path, policy_label: str,
                    cache: dict | None = None) -> tuple[Inputs, dict]:
     """The inputs on disk, and the refreshed hash cache."""
@@ -85,15 +89,14 @@ def current_inputs(inbox: Path, registers: Path, policy_label: str,
     out = Inputs(policy=policy_label)
     folders = sorted(p for p in inbox.iterdir() if p.is_dir()) if inbox.is_dir() else []
     for folder in folders:
-        if not _QUARTER_DIR.match(folder.name):
+        if not QUARTER_DIR.match(folder.name):
             out.incomplete.append(f"{folder.name}: not a quarter folder (expected YYYYQn, e.g. 2024Q3); ignored")
             continue
-        files = {k: find_file(folder, k) for k in DELIVERY_FILES}
-        missing = [k for k, f in files.items() if f is None]
+        files, missing = delivery_status(folder)
         if missing:
             out.incomplete.append(f"{folder.name}: waiting for {', '.join(missing)}")
             continue
-        out.deliveries[folder.name] = digest({k: hashes.sha256(f) for k, f in files.items()})
+        out.deliveries[folder.name] = digest({k: hashes.sha256(f) for k, f in zip(DELIVERY_FILES, files)})
     reg = {k: find_file(registers, k) for k in REGISTER_FILES}
     if all(reg.values()):
         out.registers = digest({k: hashes.sha256(f) for k, f in reg.items()})

@@ -16,14 +16,14 @@ from cohaesie_pipeline.quarters import Quarter
 
 quarter_partitions = DynamicPartitionsDefinition(name="quarter")
 
-_QUARTER_DIR = re.compile(r"^\d{4}Q[1-4]$")
+QUARTER_DIR = re.compile(r"^\d{4}Q[1-4]$")  # an inbox folder name
 
 
 def quarters_in_inbox(inbox: Path | None = None) -> list[Quarter]:
     inbox = inbox or inbox_dir()
     if not inbox.is_dir():
         return []
-    return sorted(Quarter.parse(p.name) for p in inbox.iterdir() if p.is_dir() and _QUARTER_DIR.match(p.name))
+    return sorted(Quarter.parse(p.name) for p in inbox.iterdir() if p.is_dir() and QUARTER_DIR.match(p.name))
 
 
 def register_quarters(instance: DagsterInstance, quarters: list[Quarter]) -> None:

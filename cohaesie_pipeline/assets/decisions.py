@@ -81,14 +81,16 @@ def _md(df: pd.DataFrame, n: int = 15) -> MetadataValue:
 
 
 def read_inputs(con) -> dict[str, pd.DataFrame]:
-    """Everything the policy rules read, for every loaded quarter."""
+    """Everything the policy rules read, for every loaded quarter, in a fixed order: DuckDB returns rows in
+    any order, and an output (a JSON list, a tie) must not depend on it."""
     return {
-        "indicators": con.execute("select * from marts.practice_indicators").df(),
-        "visits": con.execute("select * from staging.stg_practice_visits").df(),
-        "steps": con.execute("select * from staging.stg_improvement_steps").df(),
-        "holders": con.execute("select * from staging.stg_practice_holders").df(),
-        "deliveries": con.execute("select * from staging.stg_deliveries").df(),
-        "coverage": con.execute("select * from marts.practice_coverage").df(),
+        "indicators": con.execute("""select * from marts.practice_indicators
+                                     order by quarter, practice_agb, program, sort_order, indicator_code""").df(),
+        "visits": con.execute("select * from staging.stg_practice_visits order by all").df(),
+        "steps": con.execute("select * from staging.stg_improvement_steps order by source_line").df(),
+        "holders": con.execute("select * from staging.stg_practice_holders order by all").df(),
+        "deliveries": con.execute("select * from staging.stg_deliveries order by quarter, file_kind").df(),
+        "coverage": con.execute("select * from marts.practice_coverage order by quarter, practice_agb, program").df(),
     }
 
 

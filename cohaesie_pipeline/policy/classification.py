@@ -38,8 +38,8 @@ def _visit_counts(visits: pd.DataFrame, peildatum: date) -> dict[str, int]:
 
 def exact_rates(rows: pd.DataFrame) -> dict[str, Fraction]:
     """Rates as exact fractions: 100 * (0.60 - 0.54) must be 6 points, not 5.999999999999995."""
-    return {r.indicator_code: Fraction(int(r.numerator), int(r.denominator))
-            for r in rows.itertuples() if r.denominator and r.denominator > 0}
+    return {code: Fraction(int(n), int(d))
+            for code, n, d in zip(rows.indicator_code, rows.numerator, rows.denominator) if d and d > 0}
 
 
 def _lagging_codes(rows: pd.DataFrame) -> list[str]:
@@ -79,9 +79,11 @@ def classify_quarter(quarter: Quarter, indicators: pd.DataFrame, year_earlier: p
         else:
             status = "underperformer"
 
-        details = [{"indicator_code": r.indicator_code, "rate": round(float(r.rate), 4),
-                    "national_rate": float(r.national_rate), "national_year": int(r.national_year)}
-                   for r in rows[rows.indicator_code.isin(lagging)].itertuples()]
+        lag_rows = rows[rows.indicator_code.isin(lagging)].sort_values("indicator_code")
+        details = [{"indicator_code": code, "rate": round(float(rate), 4), "national_rate": float(nat),
+                    "national_year": int(year)}
+                   for code, rate, nat, year in zip(lag_rows.indicator_code, lag_rows.rate, lag_rows.national_rate,
+                                                    lag_rows.national_year)]
         out.append({
             "quarter": str(quarter), "peildatum": peil, "practice_agb": agb, "program": program,
             "status": status, "is_lagging": status in LAGGING_STATUSES,

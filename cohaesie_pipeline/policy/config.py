@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -40,9 +41,9 @@ class Policy:
     planned_visits_per_year: int
     source: str = ""
 
-    @property
+    @cached_property  # asked for on every row written; the dataclass is frozen, so it never goes stale
     def hash(self) -> str:
-        values = {k: v for k, v in asdict(self).items() if k != "source"}
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "source"}
         return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:12]
 
     @property

@@ -85,17 +85,27 @@ def _digest(parts: list[str]) -> str:
     return "sha256:" + hashlib.sha256("\n\x1e".join(parts).encode()).hexdigest()[:16]
 
 
-def fingerprint(deliveries: pd.DataFrame, quarters: list[str], registers: str = "", policy_label: str = "") -> str:
-    """Everything a money row was computed from (RULES.md, Settlement): the content hashes of the delivery
-    files of its quarters, the register rows it read (holders of the practice, trajectory steps known on the
-    as-of date) and the policy version with its hash. Any change of one of them changes the fingerprint."""
-    d = deliveries[deliveries.quarter.isin(quarters)].sort_values(["quarter", "file_kind"])
-    files = "\n".join(f"{r.quarter}:{r.file_kind}:{r.content_sha256}" for r in d.itertuples())
-    return _digest([files, registers, policy_label])
+class _DeliveryIndex:
+    """Fingerprints of money rows: everything a row was computed from (RULES.md, Settlement), i.e. the content
+    hashes of the delivery files of its quarters, the register rows it read (holders of the practice,
+    trajectory steps known on the as-of date) and the policy version with its hash. Any change of one of
+    them changes the fingerprint. The files' hashes per quarter are written out once: a fingerprint is
+    asked thousands of times when every year is settled as of every quarter."""
+
+    def __init__(self, deliveries: pd.DataFrame):
+        d = deliveries.sort_values(["quarter", "file_kind"])
+        self.lines: dict[str, list[str]] = defaultdict(list)
+        for q, kind, sha in zip(d.quarter, d.file_kind, d.content_sha256):
+            self.lines[q].append(f"{q}:{kind}:{sha}")
+
+    def fingerprint(self, quarters: list[str], registers: str, policy_label: str) -> str:
+        files = "\n".join(line for q in sorted(quarters) for line in self.lines.get(q, ()))
+        return _digest([files, registers, policy_label])
 
 
 def _steps_text(steps: pd.DataFrame) -> str:
-    return "\n".join(sorted(f"{r.step}|{r.step_date}|{r.confirmed_on}" for r in steps.itertuples()))
+    return "\n".join(sorted(f"{step}|{day}|{confirmed}"
+                             for step, day, confirmed in zip(steps.step, steps.step_date, steps.confirmed_on)))
 
 
 def step4_reached(steps: pd.DataFrame, practice_agb: str, program: str, by: date) -> bool:
@@ -130,6 +140,7 @@ def settle_year(year: int, as_of: Quarter, coverage: pd.DataFrame, holders: pd.D
     known_steps = steps[steps.step_date <= as_of_day] if len(steps) else steps
     year_end = date(year, 12, 31)
     index = _HolderIndex(holders)
+    files = _DeliveryIndex(deliveries)
     steps_by_key = {k: g for k, g in known_steps.groupby(["practice_agb", "program"])} if len(known_steps) else {}
     no_steps = known_steps.iloc[0:0]
 
@@ -162,8 +173,8 @@ def settle_year(year: int, as_of: Quarter, coverage: pd.DataFrame, holders: pd.D
             "settlement_amount": amount, "months_without_holder": without_holder,
             "unassigned_amount": round_half_up(unassigned), "as_of_quarter": str(as_of),
             "policy_version": policy.label,
-            "input_fingerprint": fingerprint(deliveries, [r.quarter], index.text(r.practice_agb, q.peildatum, q.last_day),
-                                             policy.label),
+            "input_fingerprint": files.fingerprint([r.quarter], index.text(r.practice_agb, q.peildatum, q.last_day),
+                                                   policy.label),
         })
 
     rows = []
@@ -179,7 +190,7 @@ def settle_year(year: int, as_of: Quarter, coverage: pd.DataFrame, holders: pd.D
         key_steps = steps_by_key.get((agb, program), no_steps)
         applied = step4_reached(key_steps, agb, program, year_end)
         months = index.text(agb, date(year, 1, 1), quarters[-1].last_day)
-        fp = fingerprint(deliveries, qnames, months + "\n" + _steps_text(key_steps), policy.label)
+        fp = files.fingerprint(qnames, months + "\n" + _steps_text(key_steps), policy.label)
         for (gp, acc), amount, keep in zip(items, amounts, entitled):
             fee = amount + keep
             rows.append({

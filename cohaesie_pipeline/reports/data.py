@@ -51,6 +51,9 @@ class QuarterData:
 
 
 def _q(con, sql: str, params=None) -> pd.DataFrame:
+    # a fixed row order: the same data must draw the same report, whatever order DuckDB returns rows in
+    if "order by" not in sql.lower():
+        sql += " order by all"
     return con.execute(sql, params or []).df()
 
 
