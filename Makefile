@@ -27,7 +27,7 @@ $(DAGSTER_HOME)/dagster.yaml: ops/dagster.yaml
 
 run: setup
 	@if [ ! -d "$${COHAESIE_DATA_DIR:-data}/inbox" ]; then $(BIN)/cohaesie demo-data; fi
-	$(BIN)/cohaesie run --all
+	$(BIN)/cohaesie run
 
 test: setup
 	$(BIN)/pytest -n 2 --dist loadfile

@@ -108,3 +108,25 @@ def test_page_numbers_and_methodology(reports):
     text = pdf_text(next((reports / "2024Q4" / "praktijken").glob("*.pdf")))
     assert re.search(r"pagina 1 van \d+", text)
     assert "Verantwoording" in text and "Wilson" in text and "2025.1" in text
+
+
+def test_every_output_carries_the_fingerprint_of_its_inputs(reports):
+    """The practice and board PDFs, the letters and the workbook of a quarter print the fingerprint its
+    manifest records; another quarter's differs."""
+    import json
+
+    prints = {}
+    for q in ("2024Q3", "2024Q4"):
+        manifest = json.loads((reports / q / ".rendered.json").read_text(encoding="utf-8"))
+        fp = manifest["fingerprint"]
+        assert re.fullmatch(r"sha256:[0-9a-f]{16}", fp)
+        pdfs = [reports / q / "bestuursrapportage.pdf", *sorted((reports / q / "praktijken").glob("*.pdf"))[:3],
+                *sorted((reports / q / "brieven").glob("*.pdf"))]
+        for pdf in pdfs:
+            assert fp in pdf_text(pdf).replace("\n", " "), pdf
+        notes = [c.value for c in load_workbook(reports / q / "verrekeningen.xlsx")["Toelichting"]["A"]]
+        assert any(fp in str(v) for v in notes)
+        assert set(manifest["files"]) >= {"bestuursrapportage.pdf", "verrekeningen.xlsx"}
+        prints[q] = fp
+    assert prints["2024Q3"] != prints["2024Q4"]
+    assert list((reports / "2024Q4" / "brieven").glob("*.pdf"))  # letters were checked too

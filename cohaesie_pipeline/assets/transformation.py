@@ -5,6 +5,7 @@ surface as asset checks."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -77,6 +78,18 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     args = ["build", "--vars", json.dumps(dbt_vars())]
     with warehouse.lock(context):
         yield from dbt.cli(args, context=context).stream()
+    prune_run_targets(dbt_project.project_dir / "target")
+
+
+KEEP_RUN_TARGETS = 5
+
+
+def prune_run_targets(target: Path, keep: int = KEEP_RUN_TARGETS) -> None:
+    """dagster-dbt gives every invocation its own target folder (~4 MB: manifest, run results, compiled SQL)
+    and never removes one: keep the newest few for debugging."""
+    runs = sorted(target.glob("dbt_models-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in runs[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def dbt_resource() -> DbtCliResource:

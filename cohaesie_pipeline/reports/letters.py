@@ -35,7 +35,7 @@ def letter_events(data: QuarterData) -> pd.DataFrame:
     return relevant[recent | unconfirmed].sort_values(["practice_agb", "program", "step_date"])
 
 
-def letter_context(data: QuarterData, event, produced: date) -> dict:
+def letter_context(data: QuarterData, event, produced: date, fingerprint: str = "") -> dict:
     p = data.practices.set_index("practice_agb").loc[event.practice_agb]
     gps = gp_names_on(data.holders, event.practice_agb, event.step_date) or ["de praktijkhouder"]
     program = PROGRAM_NAMES.get(event.program, event.program)
@@ -69,7 +69,7 @@ def letter_context(data: QuarterData, event, produced: date) -> dict:
         "subject": f"{SUBJECTS[event.step]} ({event.program})", "paragraphs": paragraphs,
         "agreements": agreements, "reference": f"{event.practice_agb}-{event.program}-{event.step[:2].rstrip('_')}-"
         f"{event.step_date:%Y%m%d}", "program": event.program, "step_nl": f.STEP_NL[event.step],
-        "step_date": f.datum(event.step_date),
+        "step_date": f.datum(event.step_date), "fingerprint": fingerprint,
     }
 
 

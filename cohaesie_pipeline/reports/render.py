@@ -141,11 +141,12 @@ def render_board_report(data: QuarterData, policy: Policy, out: Path, produced: 
     return render_pdf("board.html.j2", board_context(data, policy, produced), out / "bestuursrapportage.pdf")
 
 
-def render_letters(data: QuarterData, out: Path, produced: date) -> list[Rendered]:
+def render_letters(data: QuarterData, policy: Policy, out: Path, produced: date) -> list[Rendered]:
     folder = out / "brieven"
     if folder.exists():
         shutil.rmtree(folder)
-    return [render_pdf("letter.html.j2", letter_context(data, ev, produced), folder / letter_filename(ev))
+    fingerprint = render_fingerprint(data, policy)
+    return [render_pdf("letter.html.j2", letter_context(data, ev, produced, fingerprint), folder / letter_filename(ev))
             for ev in letter_events(data).itertuples()]
 
 
@@ -210,7 +211,7 @@ def render_quarter(data: QuarterData, policy: Policy, root: Path, produced: date
     try:
         practices = render_practice_reports(data, policy, tmp, produced)
         board = render_board_report(data, policy, tmp, produced)
-        letters = render_letters(data, tmp, produced)
+        letters = render_letters(data, policy, tmp, produced)
         workbook, totals = render_workbook(data, policy, tmp)
         manifest = {"quarter": q, "fingerprint": fingerprint, "data_fingerprint": data.fingerprint,
                     "policy": policy.label, "report_code": REPORT_CODE_VERSION,
