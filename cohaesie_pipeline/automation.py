@@ -157,3 +157,15 @@ def inbox_sensor(context: SensorEvaluationContext):
     new = sorted({r.partition_key for r in requests if r.partition_key} - existing)
     return SensorResult(run_requests=requests, cursor=new_cursor,
                         dynamic_partitions_requests=[quarter_partitions.build_add_request(new)] if new else [])
+
+
+@sensor(name="dead_run_recovery", minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
+        description="Marks runs whose process died (killed, crashed) as failed, so that the one run slot "
+                    "(max_concurrent_runs: 1) is free again for the next run. On by default: without it, a run "
+                    "killed while launched from the UI would keep every later run waiting in the queue.")
+def dead_run_recovery(context: SensorEvaluationContext):
+    recovered = recover_dead_runs(context.instance, context.log.warning)
+    if recovered:
+        return SkipReason(f"marked {len(recovered)} run(s) whose process died as failed: "
+                          f"{', '.join(r[:8] for r in recovered)}")
+    return SkipReason("no run whose process died")

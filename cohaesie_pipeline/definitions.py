@@ -9,7 +9,7 @@ from __future__ import annotations
 from dagster import Definitions, colored_console_logger, in_process_executor, load_assets_from_modules
 
 from cohaesie_pipeline.assets import decisions, ingestion, reporting, transformation
-from cohaesie_pipeline.automation import inbox_sensor, quarterly_schedule
+from cohaesie_pipeline.automation import dead_run_recovery, inbox_sensor, quarterly_schedule
 from cohaesie_pipeline.jobs import delivery_job, quarterly_job, update_job
 from cohaesie_pipeline.progress import progress_logger
 from cohaesie_pipeline.resources import Warehouse
@@ -22,7 +22,7 @@ defs = Definitions(
     assets=all_assets,
     jobs=[quarterly_job, delivery_job, update_job],
     schedules=[quarterly_schedule],
-    sensors=[inbox_sensor],
+    sensors=[inbox_sensor, dead_run_recovery],
     resources={"warehouse": Warehouse(), "dbt": transformation.dbt_resource()},
     loggers={"progress": progress_logger, "console": colored_console_logger},
     # Every route (jobs, the UI's Materialize, backfills) runs its steps one after another in one process:

@@ -15,10 +15,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from dagster import DagsterInstance, DagsterRunStatus
+from dagster import DagsterInstance, DagsterRunStatus, build_sensor_context
 from dagster._core.test_utils import create_run_for_test
 from pypdf import PdfReader
 
+from cohaesie_pipeline.automation import dead_run_recovery
 from cohaesie_pipeline.run_recovery import HOST_TAG, PID_TAG, START_TAG, process_tags, recover_dead_runs
 from cohaesie_pipeline.warehouse_lock import warehouse_lock
 from tests.conftest import pipeline_root
@@ -172,8 +173,11 @@ def test_recovery_fails_started_runs_whose_process_is_gone_and_leaves_live_ones(
         live = create_run_for_test(instance, job_name="update_pipeline", status=DagsterRunStatus.STARTED,
                                    tags=process_tags())
         untagged = create_run_for_test(instance, job_name="update_pipeline", status=DagsterRunStatus.STARTED)
-        assert recover_dead_runs(instance) == [dead.run_id]
+        # the sensor that is on by default does it for runs launched from the UI or a schedule
+        tick = dead_run_recovery(build_sensor_context(instance=instance))
+        assert dead.run_id[:8] in tick.skip_message
         assert instance.get_run_by_id(dead.run_id).status == DagsterRunStatus.FAILURE
+        assert recover_dead_runs(instance) == []
         assert instance.get_run_by_id(live.run_id).status == DagsterRunStatus.STARTED
         assert instance.get_run_by_id(untagged.run_id).status == DagsterRunStatus.STARTED
 
