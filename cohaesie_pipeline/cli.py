@@ -35,8 +35,9 @@ def _stop_on_sigterm() -> None:
 
 
 def _cmd_run(args) -> int:
-    from cohaesie_pipeline.paths import inbox_dir
+    from cohaesie_pipeline.paths import inbox_dir, warehouse_path
     from cohaesie_pipeline.runner import PipelineFailed, plan, run_pipeline
+    from cohaesie_pipeline.warehouse_lock import warehouse_lock
 
     quarters = None
     if args.quarter:
@@ -50,17 +51,21 @@ def _cmd_run(args) -> int:
             return 2
     _stop_on_sigterm()
     try:
-        load, update, why = plan(quarters, args.all)
-        if args.all and not load:
-            print(f"error: no quarter folders (YYYYQn) with a complete delivery in {inbox_dir()}", file=sys.stderr)
+        # planning reads the warehouse: wait for a run that is writing it first (the lock is re-entrant, so
+        # run_pipeline keeps holding it)
+        with warehouse_lock(warehouse_path(), what="cohaesie run", log=print):
+            load, update, why = plan(quarters, args.all)
+            if args.all and not load:
+                print(f"error: no quarter folders (YYYYQn) with a complete delivery in {inbox_dir()}",
+                      file=sys.stderr)
+                for line in why:
+                    print(f"  {line}", file=sys.stderr)
+                return 2
             for line in why:
-                print(f"  {line}", file=sys.stderr)
-            return 2
-        for line in why:
-            print(line)
-        if not load and not update:
-            print("inputs unchanged since the last run: deliveries, registers and policy")
-        summary = run_pipeline(load, update=update, echo=print)
+                print(line)
+            if not load and not update:
+                print("inputs unchanged since the last run: deliveries, registers and policy")
+            summary = run_pipeline(load, update=update, echo=print)
     except PipelineFailed as exc:
         print(f"\nFAILED: {exc}", file=sys.stderr)
         return 1
