@@ -36,7 +36,6 @@ from cohaesie_pipeline.quarters import Quarter
 from cohaesie_pipeline.run_recovery import recover_dead_runs
 
 TIMEZONE = "Europe/Amsterdam"
-JOB_NAME = "quarterly_pipeline"
 
 
 def schedule_day() -> int:
@@ -104,15 +103,15 @@ def inbox_requests(disk: Inputs, requested: Inputs, seq: int) -> tuple[list[RunR
     requests = []
     if len(changed) == 1:
         q = changed[0]
-        requests.append(RunRequest(job_name=JOB_NAME, partition_key=q, run_key=f"{q}:{disk.deliveries[q]}:{seq}",
+        requests.append(RunRequest(job_name=quarterly_job.name, partition_key=q, run_key=f"{q}:{disk.deliveries[q]}:{seq}",
                                    tags={**tags, "cohaesie/delivery": disk.deliveries[q]}))
     elif changed:
         for q in changed:
-            requests.append(RunRequest(job_name="load_delivery", partition_key=q,
+            requests.append(RunRequest(job_name=delivery_job.name, partition_key=q,
                                        run_key=f"load:{q}:{disk.deliveries[q]}:{seq}",
                                        tags={**tags, "cohaesie/delivery": disk.deliveries[q], "dagster/priority": "1"}))
     if len(changed) > 1 or (not changed and disk.registers and any(others)):
-        requests.append(RunRequest(job_name="update_pipeline", run_key=f"update:{disk.whole()}:{seq}",
+        requests.append(RunRequest(job_name=update_job.name, run_key=f"update:{disk.whole()}:{seq}",
                                    tags={**tags, "dagster/priority": "0"}))
     return requests, why + others
 

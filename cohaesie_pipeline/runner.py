@@ -18,6 +18,7 @@ from pathlib import Path
 from dagster import DagsterEventType, DagsterInstance
 
 from cohaesie_pipeline.inputs import CODE_VERSION, Inputs, current_inputs, warehouse_inputs
+from cohaesie_pipeline.jobs import delivery_job, update_job
 from cohaesie_pipeline.partitions import register_quarters
 from cohaesie_pipeline.paths import data_dir, inbox_dir, registers_dir, warehouse_path
 from cohaesie_pipeline.policy.config import load_policy
@@ -148,7 +149,7 @@ def run_pipeline(load: list[str], update: bool = True, echo: Callable[[str], Non
         for q in quarters:
             t = time.perf_counter()
             echo(f"load {q}: validating and loading the delivery ...")
-            result = _execute("load_delivery", instance, log, partition_key=str(q))
+            result = _execute(delivery_job.name, instance, log, partition_key=str(q))
             summary.results.append(result)
             if result.success:
                 summary.loaded.append(str(q))
@@ -159,13 +160,13 @@ def run_pipeline(load: list[str], update: bool = True, echo: Callable[[str], Non
         t = time.perf_counter()
         if update:
             echo("update: registers, dbt over every loaded quarter, policy marts, reports ...")
-            result = _execute("update_pipeline", instance, log)
+            result = _execute(update_job.name, instance, log)
         else:
             echo("update: inputs unchanged; checking the reports ...")
             from cohaesie_pipeline.assets.reporting import BOARD, LETTERS, PRACTICE, WORKBOOK
 
             keys = [PRACTICE.key, BOARD.key, LETTERS.key, WORKBOOK.key]
-            result = _execute("update_pipeline", instance, log, asset_selection=[AssetKey(k.path) for k in keys])
+            result = _execute(update_job.name, instance, log, asset_selection=[AssetKey(k.path) for k in keys])
         summary.results.append(result)
         if not result.success:
             raise PipelineFailed(f"{_failure_text(result)}\n(full log: {summary.log_path})")

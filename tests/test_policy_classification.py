@@ -39,12 +39,21 @@ def test_lagging_no_visits_when_the_care_group_did_not_visit():
     assert row.status == "lagging_no_visits" and row.visits_12m == 0
 
 
-def test_improving_with_at_least_five_points_on_the_lagging_key_indicators():
-    # lagging now: K1 (0.60, +6pp) and K2 (0.70, +4pp) -> mean 5.0pp; K3 not lagging is ignored
-    row = _status({"K1": 0.60, "K2": 0.70, "K3": 0.95}, {"K1": 0.54, "K2": 0.66, "K3": 0.50})
+def test_improving_with_at_least_five_points_on_the_key_indicators_lagging_a_year_earlier():
+    # lagging a year earlier: K1 (0.54 -> 0.60, +6pp) and K2 (0.66 -> 0.70, +4pp) -> mean 5.0pp;
+    # K3 did not lag then (0.80 -> 0.95) and is left out
+    row = _status({"K1": 0.60, "K2": 0.70, "K3": 0.95}, {"K1": 0.54, "K2": 0.66, "K3": 0.80})
     assert row.status == "improving"
     assert row.improvement_pp == 5.0
     assert row.lagging_key_indicators == "K1,K2" and row.n_lagging_key_indicators == 2
+
+
+def test_improvement_counts_indicators_that_recovered_not_only_those_still_lagging():
+    # a year earlier K1-K3 lagged at 0.40 and K4 at 0.50; now K1-K3 recovered to 0.80 (+40pp each, no longer
+    # lagging) and K4 still lags at 0.52 (+2pp): (40 + 40 + 40 + 2) / 4 = 30.5pp, improving
+    row = _status({"K1": 0.80, "K2": 0.80, "K3": 0.80, "K4": 0.52}, {"K1": 0.40, "K2": 0.40, "K3": 0.40, "K4": 0.50})
+    assert row.lagging_key_indicators == "K4"
+    assert row.improvement_pp == 30.5 and row.status == "improving"
 
 
 def test_underperformer_when_still_lagging_with_little_improvement_despite_visits():

@@ -62,8 +62,10 @@ def classify_quarter(quarter: Quarter, indicators: pd.DataFrame, year_earlier: p
         n_visits = int(visit_counts.get(agb, 0))
         improvement = None
         if is_lagging and prev is not None:
+            # over the key indicators lagging a year earlier: the ones the practice had to improve, including
+            # those that no longer lag (RULES.md, Classification 5)
             now, before = exact_rates(rows), exact_rates(prev)
-            diffs = [100 * (now[c] - before[c]) for c in lagging if c in before and c in now]
+            diffs = [100 * (now[c] - before[c]) for c in prev_lagging if c in before and c in now]
             improvement = sum(diffs) / len(diffs) if diffs else None
 
         if rows.denominator.max() == 0:

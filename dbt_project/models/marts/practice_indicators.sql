@@ -50,11 +50,12 @@ quarters as (
     select distinct quarter, {{ peildatum_of('quarter') }} as peildatum from practice_programs
 ),
 
--- per quarter the latest benchmark year not after the quarter's year (InEen stopped after 2024)
+-- per quarter the latest benchmark year not after the year in which its window ends (the day before the
+-- peildatum): 2024Q1 measures calendar 2023 and is compared with 2023 (RULES.md; InEen stopped after 2024)
 national as (
     select q.quarter, a.indicator_code, a.year as national_year, a.national_rate, a.source as national_source
     from quarters as q
-    inner join {{ ref('ref_national_averages') }} as a on a.year <= year(q.peildatum)
+    inner join {{ ref('ref_national_averages') }} as a on a.year <= year(q.peildatum - interval 1 day)
     qualify row_number() over (partition by q.quarter, a.indicator_code order by a.year desc) = 1
 )
 
@@ -81,7 +82,7 @@ select
     n.national_rate,
     n.national_year,
     n.national_source,
-    n.national_year < year({{ peildatum_of('r.quarter') }}) as national_from_earlier_year,
+    n.national_year < year({{ peildatum_of('r.quarter') }} - interval 1 day) as national_from_earlier_year,
     case when r.denominator > 0 then r.numerator / r.denominator - n.national_rate end as gap_abs,
     case when r.denominator > 0 and n.national_rate > 0
          then (r.numerator / r.denominator - n.national_rate) / n.national_rate end as gap_rel,
