@@ -3,6 +3,7 @@ so a key indicator lags below 0.72."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 
@@ -69,3 +70,27 @@ def test_visit_window_includes_twelve_months_back_excludes_peildatum():
 
 def test_too_small_indicators_never_make_a_practice_lag():
     assert _status({"K1": 0.10}, {"K1": 0.10}, denominator=9).status == "on_track"
+
+
+def test_only_the_visit_kinds_the_policy_counts_count():
+    """An `overig` contact is not a practice visit for the rule (policy visit_kinds_counted)."""
+    lagging = ({"K1": 0.60}, {"K1": 0.60})
+    other = pd.DataFrame([{"practice_agb": "A", "visited_on": date(2024, 3, 1), "visit_kind": "overig"}])
+    row = _status(*lagging, vis=other)
+    assert row.status == "lagging_no_visits" and row.visits_12m == 0
+    talk = other.assign(visit_kind="verbetergesprek")
+    row = _status(*lagging, vis=talk)
+    assert row.status == "underperformer" and row.visits_12m == 1
+    assert "overig" not in POLICY.visit_kinds_counted and "kwartaalbezoek" in POLICY.visit_kinds_counted
+
+
+def test_visit_kinds_in_the_policy_are_validated(tmp_path):
+    import pytest
+
+    from cohaesie_pipeline.policy.config import PolicyConfigError, load_policy
+
+    text = Path(POLICY.source).read_text(encoding="utf-8")
+    bad = tmp_path / "policy.yaml"
+    bad.write_text(text.replace("    - jaargesprek\n", "    - telefoontje\n"), encoding="utf-8")
+    with pytest.raises(PolicyConfigError, match="visit_kinds_counted"):
+        load_policy(bad)

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
+from cohaesie_pipeline.policy.config import load_policy
 from cohaesie_pipeline.reports import format as f
 from cohaesie_pipeline.reports.pdf_text import pdf_text
 
@@ -107,7 +108,7 @@ def test_letters_for_trajectory_events(reports, demo_db):
 def test_page_numbers_and_methodology(reports):
     text = pdf_text(next((reports / "2024Q4" / "praktijken").glob("*.pdf")))
     assert re.search(r"pagina 1 van \d+", text)
-    assert "Verantwoording" in text and "Wilson" in text and "2025.1" in text
+    assert "Verantwoording" in text and "Wilson" in text and load_policy().version in text
 
 
 def test_every_output_carries_the_fingerprint_of_its_inputs(reports):

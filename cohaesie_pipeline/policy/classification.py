@@ -22,17 +22,21 @@ COLUMNS = ["quarter", "peildatum", "practice_agb", "program", "status", "is_lagg
            "policy_version"]
 
 
-def visits_in_12_months(visits: pd.DataFrame, practice_agb: str, peildatum: date) -> int:
+def visits_in_12_months(visits: pd.DataFrame, practice_agb: str, peildatum: date,
+                        kinds: tuple[str, ...] | None = None) -> int:
     """Visits in [peildatum - 12 months, peildatum): the 12 months up to the peildatum."""
-    return int(_visit_counts(visits, peildatum).get(practice_agb, 0))
+    return int(_visit_counts(visits, peildatum, kinds).get(practice_agb, 0))
 
 
-def _visit_counts(visits: pd.DataFrame, peildatum: date) -> dict[str, int]:
-    """Visits in the 12 months up to the peildatum, per practice."""
+def _visit_counts(visits: pd.DataFrame, peildatum: date, kinds: tuple[str, ...] | None = None) -> dict[str, int]:
+    """Visits in the 12 months up to the peildatum, per practice; only of `kinds` when given (the policy's
+    visit_kinds_counted: an `overig` contact is not the care group doing its part)."""
     if visits.empty:
         return {}
     start = add_months(peildatum, -12)
     v = visits[(visits.visited_on >= start) & (visits.visited_on < peildatum)]
+    if kinds is not None:
+        v = v[v.visit_kind.isin(kinds)]
     return v.groupby("practice_agb").size().to_dict()
 
 
@@ -51,7 +55,7 @@ def classify_quarter(quarter: Quarter, indicators: pd.DataFrame, year_earlier: p
     """One row per practice-program in `indicators` (the quarter's practice_indicators rows)."""
     peil = quarter.peildatum
     prev_groups = {k: g for k, g in year_earlier.groupby(["practice_agb", "program"])} if len(year_earlier) else {}
-    visit_counts = _visit_counts(visits, peil)
+    visit_counts = _visit_counts(visits, peil, policy.visit_kinds_counted)
     out = []
     for (agb, program), rows in indicators.groupby(["practice_agb", "program"], sort=True):
         lagging = _lagging_codes(rows)

@@ -17,6 +17,10 @@ from cohaesie_pipeline.paths import PACKAGE_DIR
 DEFAULT_POLICY_PATH = PACKAGE_DIR / "policy.yaml"
 
 
+# praktijkbezoeken.soort (DATA-CONTRACT.md)
+VISIT_KINDS = ("kwartaalbezoek", "jaargesprek", "verbetergesprek", "functioneringsgesprek", "overig")
+
+
 class PolicyConfigError(ValueError):
     pass
 
@@ -32,6 +36,7 @@ class Policy:
     care_rule: str
     min_lagging_key_indicators: int
     min_visits_12m: int
+    visit_kinds_counted: tuple[str, ...]
     min_improvement_pp: float
     confirmation_days: int
     intensive_months: int
@@ -73,6 +78,9 @@ _SPEC = [
     ("classification", "min_lagging_key_indicators", "min_lagging_key_indicators", int, lambda v: v >= 1,
      "a whole number >= 1"),
     ("classification", "min_visits_12m", "min_visits_12m", int, lambda v: v >= 0, "a whole number >= 0"),
+    ("classification", "visit_kinds_counted", "visit_kinds_counted", tuple,
+     lambda v: len(v) > 0 and set(v) <= set(VISIT_KINDS) and len(set(v)) == len(v),
+     f"a list of visit kinds from {', '.join(VISIT_KINDS)}, each once"),
     ("classification", "min_improvement_pp", "min_improvement_pp", float, lambda v: 0 <= v <= 100,
      "percentage points, 0-100"),
     ("trajectory", "confirmation_days", "confirmation_days", int, lambda v: 1 <= v <= 90, "days, 1-90"),
@@ -86,6 +94,10 @@ _SPEC = [
 
 
 def _coerce(value, typ):
+    if typ is tuple:  # a YAML list of strings
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise TypeError
+        return tuple(value)
     if typ is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if typ is int and isinstance(value, bool):
