@@ -21,9 +21,33 @@ def _one(quarter: str, register: pd.DataFrame, status: str = "underperformer", k
 
 
 def test_no_steps():
+    # underperforming first in this quarter (peildatum 2024-07-01): the binding talk is due 3 months later
     row = _one("2024Q3", steps(), status="underperformer")
-    assert row.next_action == "1_bindend_verbetergesprek" and row.due_date is None and not row.overdue
+    assert row.next_action == "1_bindend_verbetergesprek" and row.due_date == date(2024, 10, 1)
+    assert not row.overdue and row.underperformer_since == "2024Q3"
+    assert row.explanation_nl == "minder presterend: bindend verbetergesprek plannen vóór 01-10-2024"
     assert _one("2024Q3", steps(), status="watch").next_action == "geen"
+
+
+def test_binding_talk_due_from_the_first_quarter_of_the_unbroken_underperformer_run():
+    # underperformer since 2024Q1 (peildatum 2024-01-01): due 2024-04-01, 91 days overdue on 2024-07-01
+    cls = pd.DataFrame([{"practice_agb": "A", "program": "DM2", "status": "underperformer"}])
+    row = trajectories(Quarter.parse("2024Q3"), steps(), cls, {}, {}, POLICY,
+                       {("A", "DM2"): Quarter.parse("2024Q1")}).iloc[0]
+    assert (row.due_date, row.overdue, row.days_overdue) == (date(2024, 4, 1), True, 91)
+    assert row.underperformer_since == "2024Q1"
+    assert row.explanation_nl == "minder presterend: bindend verbetergesprek plannen vóór 01-04-2024 (91 dagen te laat)"
+
+
+def test_no_data_never_gets_a_compliment_or_an_escalation():
+    # six months after a confirmed binding talk the evaluation would be due, but there are no data this quarter
+    reg = steps(("A", "DM2", "1_bindend_verbetergesprek", date(2024, 1, 10), date(2024, 1, 12)))
+    for status in ("no_data", None):
+        cls = pd.DataFrame([{"practice_agb": "A", "program": "DM2", "status": status}] if status else [],
+                           columns=["practice_agb", "program", "status"])
+        row = trajectories(Quarter.parse("2024Q4"), reg, cls, {}, {}, POLICY).iloc[0]
+        assert row.next_action == "gegevens_controleren" and row.due_date is None and not row.overdue, status
+    assert _one("2024Q3", steps(), status="no_data").next_action == "gegevens_controleren"
 
 
 def test_confirmation_due_within_fourteen_days_then_overdue():
@@ -112,3 +136,31 @@ def test_rows_for_practices_with_steps_but_no_data():
     cls = pd.DataFrame([{"practice_agb": "A", "program": "DM2", "status": "on_track"}])
     out = trajectories(Quarter.parse("2024Q3"), reg, cls, {}, {}, POLICY)
     assert set(zip(out.practice_agb, out.program)) == {("A", "DM2"), ("B", "COPD")}
+
+
+def test_underperformer_since_is_the_start_of_the_unbroken_run_over_loaded_quarters():
+    """Through the policy marts' computation: A lags every quarter and underperforms from 2024Q1 (the first
+    quarter with a lagging year earlier); B underperforms in 2024Q2 after an on-track 2024Q1, so its run
+    starts again."""
+    from cohaesie_pipeline.assets.decisions import compute
+    from tests.policy_fixtures import frame, indicator_rows, visits
+
+    quarters = ["2023Q1", "2023Q2", "2023Q3", "2023Q4", "2024Q1", "2024Q2"]
+    rows = []
+    for q in quarters:
+        rows += indicator_rows(q, "A", {"K1": 0.50})
+        rows += indicator_rows(q, "B", {"K1": 0.95 if q == "2024Q1" else 0.50})
+    coverage = pd.DataFrame(columns=["quarter", "practice_agb", "program", "declared_patients", "grace_patients",
+                                     "assessed_patients", "patients_with_care", "coverage", "meets_norm",
+                                     "fees_declared", "fees_without_care"])
+    inputs = {"indicators": frame(rows), "coverage": coverage,
+              "visits": visits(("A", date(2023, 6, 1)), ("B", date(2023, 6, 1)), ("A", date(2024, 1, 15)),
+                               ("B", date(2024, 1, 15))),
+              "steps": steps(), "deliveries": pd.DataFrame(columns=["quarter", "file_kind", "content_sha256"]),
+              "holders": pd.DataFrame(columns=["practice_agb", "gp_agb", "gp_name", "held_from", "held_until"])}
+    t = compute(inputs, POLICY)["trajectories"].set_index(["quarter", "practice_agb"])
+    assert t.loc[("2024Q1", "A")].underperformer_since == "2024Q1"
+    a, b = t.loc[("2024Q2", "A")], t.loc[("2024Q2", "B")]
+    assert (a.underperformer_since, a.due_date, a.overdue) == ("2024Q1", date(2024, 4, 1), False)
+    assert (b.underperformer_since, b.due_date, b.overdue) == ("2024Q2", date(2024, 7, 1), False)
+    assert t.loc[("2024Q1", "B")].next_action == "geen" and pd.isna(t.loc[("2024Q1", "B")].underperformer_since)

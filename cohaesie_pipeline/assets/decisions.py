@@ -61,7 +61,8 @@ TYPES = {
     "classification": dict(quarter=V, peildatum=D, practice_agb=V, program=V, status=V, is_lagging=B,
                            lagging_key_indicators=V, n_lagging_key_indicators=N, lagging_details=V,
                            lagging_year_earlier=B, improvement_pp=F, visits_12m=N, policy_version=V),
-    "trajectories": dict(quarter=V, peildatum=D, practice_agb=V, program=V, status=V, current_step=V, step_date=D,
+    "trajectories": dict(quarter=V, peildatum=D, practice_agb=V, program=V, status=V, underperformer_since=V,
+                         current_step=V, step_date=D,
                          confirmed_on=D, next_action=V, due_date=D, overdue=B, days_overdue=N,
                          improvement_reached=B, explanation_nl=V, policy_version=V),
     "settlements": dict(year=N, practice_agb=V, huisarts_agb=V, huisarts_naam=V, program=V, months_held=N,
@@ -144,12 +145,19 @@ def compute(inputs: dict[str, pd.DataFrame], policy, quarters: list[Quarter] | N
     lagging_at = {k: exact_rates(g) for k, g in lag.groupby(["quarter", "practice_agb", "program"])}
 
     classified, traj = [], []
+    since: dict[tuple[str, str], Quarter] = {}  # start of each practice-program's unbroken underperformer run
+    previous: set[tuple[str, str]] = set()
     for quarter in loaded:
         rows = by_quarter.get(str(quarter), empty)
         c = classify_quarter(quarter, rows, by_quarter.get(str(quarter - 4), empty), visits, policy)
         key_rates = {k: exact_rates(g) for k, g in rows[rows.is_key].groupby(["practice_agb", "program"])}
+        now = {(a, p) for a, p, st in zip(c.practice_agb, c.program, c.status) if st == "underperformer"}
+        # a run is unbroken only over consecutive loaded quarters
+        carried = previous if str(quarter - 1) in by_quarter else set()
+        since = {k: (since[k] if k in carried else quarter) for k in now}
+        previous = now
         classified.append(c)
-        traj.append(trajectories(quarter, steps, c, key_rates, lagging_at, policy))
+        traj.append(trajectories(quarter, steps, c, key_rates, lagging_at, policy, since))
 
     settled, detail, reserve = [], [], []
     for as_of, year in as_of_quarters(loaded):

@@ -38,6 +38,7 @@ class Policy:
     min_visits_12m: int
     visit_kinds_counted: tuple[str, ...]
     min_improvement_pp: float
+    first_talk_months: int
     confirmation_days: int
     intensive_months: int
     final_months: int
@@ -83,6 +84,7 @@ _SPEC = [
      f"a list of visit kinds from {', '.join(VISIT_KINDS)}, each once"),
     ("classification", "min_improvement_pp", "min_improvement_pp", float, lambda v: 0 <= v <= 100,
      "percentage points, 0-100"),
+    ("trajectory", "first_talk_months", "first_talk_months", int, lambda v: 1 <= v <= 24, "months, 1-24"),
     ("trajectory", "confirmation_days", "confirmation_days", int, lambda v: 1 <= v <= 90, "days, 1-90"),
     ("trajectory", "intensive_months", "intensive_months", int, lambda v: 1 <= v <= 24, "months, 1-24"),
     ("trajectory", "final_months", "final_months", int, lambda v: 1 <= v <= 24, "months, 1-24"),

@@ -15,9 +15,9 @@ STEP_ORDER = {"1_bindend_verbetergesprek": 1, "2_intensief_traject": 2, "3a_comp
               "3b_functioneringsgesprek": 3, "4_financiele_verrekening": 4}
 TALK_NAMES = {"1_bindend_verbetergesprek": "bindend verbetergesprek",
               "3b_functioneringsgesprek": "functioneringsgesprek"}
-COLUMNS = ["quarter", "peildatum", "practice_agb", "program", "status", "current_step", "step_date", "confirmed_on",
-           "next_action", "due_date", "overdue", "days_overdue", "improvement_reached", "explanation_nl",
-           "policy_version"]
+COLUMNS = ["quarter", "peildatum", "practice_agb", "program", "status", "underperformer_since", "current_step",
+           "step_date", "confirmed_on", "next_action", "due_date", "overdue", "days_overdue", "improvement_reached",
+           "explanation_nl", "policy_version"]
 
 
 def register_as_of(steps: pd.DataFrame, peildatum: date) -> pd.DataFrame:
@@ -54,10 +54,17 @@ def improvement_reached(lagging_now: bool, key_rates_now: dict[str, float], step
 
 
 def next_action(steps: pd.DataFrame, status: str | None, peildatum: date, improved: bool,
-                policy: Policy) -> NextAction:
-    """`steps`: this practice-program's register rows as of the peildatum, in register order."""
+                policy: Policy, underperformer_since: Quarter | None = None) -> NextAction:
+    """`steps`: this practice-program's register rows as of the peildatum, in register order.
+    `underperformer_since`: the first quarter of the current unbroken run of underperformer quarters."""
+    if status in (None, "no_data"):
+        # no data this quarter: nothing to judge, so never a compliment or an escalation
+        return NextAction("gegevens_controleren", None) if len(steps) or status == "no_data" else NextAction("geen", None)
     if steps.empty:
-        return NextAction("1_bindend_verbetergesprek" if status == "underperformer" else "geen", None)
+        if status != "underperformer":
+            return NextAction("geen", None)
+        since = (underperformer_since or Quarter.of(peildatum)).peildatum
+        return NextAction("1_bindend_verbetergesprek", add_months(since, policy.first_talk_months))
     last = steps.iloc[-1]
     step = last.step
     if step in ("1_bindend_verbetergesprek", "3b_functioneringsgesprek") and pd.isna(last.confirmed_on):
@@ -96,7 +103,9 @@ def explain(action: NextAction, last_step: str | None, peildatum: date, overdue_
     if a == "4_financiele_verrekening":
         return f"geen verbetering na laatste drie maanden: financiële verrekening{late}"
     if a == "1_bindend_verbetergesprek":
-        return "minder presterend: bindend verbetergesprek plannen"
+        return f"minder presterend: bindend verbetergesprek plannen vóór {due}{late}"
+    if a == "gegevens_controleren":
+        return "geen gegevens dit kwartaal: aanlevering controleren"
     if last_step == "3a_compliment":
         return "traject afgerond met compliment"
     if last_step == "4_financiele_verrekening":
@@ -106,12 +115,16 @@ def explain(action: NextAction, last_step: str | None, peildatum: date, overdue_
 
 def trajectories(quarter: Quarter, steps: pd.DataFrame, classification: pd.DataFrame,
                  key_rates: dict[tuple[str, str], dict[str, float]],
-                 lagging_at: dict[tuple[str, str, str], dict[str, float]], policy: Policy) -> pd.DataFrame:
+                 lagging_at: dict[tuple[str, str, str], dict[str, float]], policy: Policy,
+                 underperformer_since: dict[tuple[str, str], Quarter] | None = None) -> pd.DataFrame:
     """One row per practice-program with data (classification of `quarter`) or register steps.
 
     key_rates[(agb, program)]: key indicator rates in `quarter`.
     lagging_at[(quarter, agb, program)]: rates of the key indicators lagging in that quarter.
+    underperformer_since[(agb, program)]: first quarter of the current unbroken underperformer run (default:
+    this quarter).
     """
+    underperformer_since = underperformer_since or {}
     peil = quarter.peildatum
     reg = register_as_of(steps, peil)
     status = {(r.practice_agb, r.program): r.status for r in classification.itertuples()}
@@ -129,12 +142,14 @@ def trajectories(quarter: Quarter, steps: pd.DataFrame, classification: pd.DataF
         if len(ones):
             ref = lagging_at.get((str(step1_reference_quarter(ones.step_date.iloc[-1])), agb, program))
         improved = improvement_reached(lagging_now, key_rates.get((agb, program), {}), ref, policy) if st else False
-        act = next_action(s, st, peil, improved, policy)
+        since = (underperformer_since.get((agb, program)) or quarter) if st == "underperformer" else None
+        act = next_action(s, st, peil, improved, policy, since)
         overdue = act.due is not None and peil > act.due
         days = (peil - act.due).days if overdue else None
         last = s.iloc[-1] if len(s) else None
         out.append({
             "quarter": str(quarter), "peildatum": peil, "practice_agb": agb, "program": program, "status": st,
+            "underperformer_since": None if since is None else str(since),
             "current_step": None if last is None else last.step,
             "step_date": None if last is None else last.step_date,
             "confirmed_on": None if last is None or pd.isna(last.confirmed_on) else last.confirmed_on,

@@ -20,7 +20,8 @@ STEP_NL = {"1_bindend_verbetergesprek": "1 bindend verbetergesprek", "2_intensie
 ACTION_NL = {"bevestiging_versturen": "bevestiging versturen", "evaluatie": "evaluatie",
              "3a_compliment": "complimentenbrief (3A)", "3b_functioneringsgesprek": "functioneringsgesprek (3B)",
              "4_financiele_verrekening": "financiële verrekening (4)",
-             "1_bindend_verbetergesprek": "bindend verbetergesprek (1)", "geen": "geen"}
+             "1_bindend_verbetergesprek": "bindend verbetergesprek (1)", "gegevens_controleren": "gegevens controleren",
+             "geen": "geen"}
 
 
 def missing(v) -> bool:
