@@ -19,7 +19,6 @@ from cohaesie_pipeline.ingestion.loader import DELIVERY_FILES, REGISTER_FILES, f
 from cohaesie_pipeline.ingestion.reader import file_sha256
 from cohaesie_pipeline.partitions import QUARTER_DIR
 from cohaesie_pipeline.paths import DBT_PROJECT_DIR, PACKAGE_DIR
-from cohaesie_pipeline.quarters import Quarter
 
 
 def _code_version() -> str:
@@ -123,7 +122,3 @@ def warehouse_inputs(con: duckdb.DuckDBPyConnection) -> tuple[Inputs, str | None
             values = dict(zip([d[0] for d in cur.description], row))
             state, out.policy, out.code = values["inputs_digest"], values["policy_version"], values.get("code_version")
     return out, state
-
-
-def quarters_of(inputs: Inputs) -> list[Quarter]:
-    return sorted(Quarter.parse(q) for q in inputs.deliveries)

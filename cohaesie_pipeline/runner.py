@@ -17,6 +17,7 @@ from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance
 
+from cohaesie_pipeline.assets.reporting import BOARD, LETTERS, PRACTICE, WORKBOOK
 from cohaesie_pipeline.inputs import CODE_VERSION, Inputs, current_inputs, warehouse_inputs
 from cohaesie_pipeline.jobs import delivery_job, update_job
 from cohaesie_pipeline.partitions import register_quarters
@@ -26,7 +27,7 @@ from cohaesie_pipeline.quarters import Quarter
 from cohaesie_pipeline.run_recovery import process_tags, recover_dead_runs
 from cohaesie_pipeline.warehouse_lock import warehouse_lock
 
-REPORT_KEY = "reports/practice_reports"
+REPORT_KEYS = [PRACTICE.key, BOARD.key, LETTERS.key, WORKBOOK.key]
 
 
 class PipelineFailed(RuntimeError):
@@ -122,7 +123,7 @@ def _execute(job_name: str, instance: DagsterInstance, log, partition_key: str |
 def _report_lists(result) -> tuple[list[str], list[str]]:
     for ev in result.get_asset_materialization_events():
         mat = ev.event_specific_data.materialization
-        if mat.asset_key.to_user_string() == REPORT_KEY:
+        if mat.asset_key == PRACTICE.key:
             meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
             split = lambda s: [] if s in ("", "none") else s.split(", ")  # noqa: E731
             return split(meta.get("rendered_quarters", "")), split(meta.get("unchanged_quarters", ""))
@@ -133,8 +134,6 @@ def run_pipeline(load: list[str], update: bool = True, echo: Callable[[str], Non
                  instance: DagsterInstance | None = None) -> RunSummary:
     """Load `load` (in quarter order), then rebuild everything downstream (or, with update False, only check
     the reports). Raises PipelineFailed after the update when a delivery was rejected."""
-    from dagster import AssetKey
-
     instance = instance or _instance()
     summary = RunSummary()
     logs = data_dir() / "logs"
@@ -163,10 +162,7 @@ def run_pipeline(load: list[str], update: bool = True, echo: Callable[[str], Non
             result = _execute(update_job.name, instance, log)
         else:
             echo("update: inputs unchanged; checking the reports ...")
-            from cohaesie_pipeline.assets.reporting import BOARD, LETTERS, PRACTICE, WORKBOOK
-
-            keys = [PRACTICE.key, BOARD.key, LETTERS.key, WORKBOOK.key]
-            result = _execute(update_job.name, instance, log, asset_selection=[AssetKey(k.path) for k in keys])
+            result = _execute(update_job.name, instance, log, asset_selection=REPORT_KEYS)
         summary.results.append(result)
         if not result.success:
             raise PipelineFailed(f"{_failure_text(result)}\n(full log: {summary.log_path})")
