@@ -104,8 +104,9 @@ class _DeliveryIndex:
 
 
 def _steps_text(steps: pd.DataFrame) -> str:
-    return "\n".join(sorted(f"{step}|{day}|{confirmed}"
-                             for step, day, confirmed in zip(steps.step, steps.step_date, steps.confirmed_on)))
+    """The steps a settlement reads: which step on which date (not the confirmation date, which it never reads,
+    so filling in a `bevestigd_op` later leaves earlier quarters' money and reports alone)."""
+    return "\n".join(sorted(f"{step}|{day}" for step, day in zip(steps.step, steps.step_date)))
 
 
 def step4_reached(steps: pd.DataFrame, practice_agb: str, program: str, by: date) -> bool:
