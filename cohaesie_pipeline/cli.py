@@ -77,6 +77,73 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _cmd_policy_diff(args) -> int:
+    from cohaesie_pipeline.paths import reports_dir, warehouse_path
+    from cohaesie_pipeline.policy.config import PolicyConfigError, load_policy
+    from cohaesie_pipeline.policy_diff import PolicyDiffError, run_policy_diff
+
+    try:
+        current, other = load_policy(), load_policy(args.policy)
+        quarter = Quarter.parse(args.quarter) if args.quarter else None
+        run_policy_diff(current, other, warehouse_path(), quarter, Path(args.out) if args.out else None,
+                        reports_dir())
+    except (PolicyConfigError, PolicyDiffError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _loaded_quarters() -> set[str]:
+    import duckdb
+
+    from cohaesie_pipeline.paths import warehouse_path
+
+    if not warehouse_path().exists():
+        return set()
+    con = duckdb.connect(str(warehouse_path()), read_only=True)
+    try:
+        return {q for (q,) in con.execute("select distinct quarter from raw.deliveries").fetchall()}
+    except duckdb.CatalogException:
+        return set()
+    finally:
+        con.close()
+
+
+def _cmd_partitions(args) -> int:
+    from cohaesie_pipeline.partitions import PartitionRefused, partition_status, remove_partition
+    from cohaesie_pipeline.runner import _instance
+
+    instance = _instance()
+    loaded = _loaded_quarters()
+    if args.action == "list":
+        rows = partition_status(instance, loaded)
+        if not rows:
+            print("no quarter partitions yet")
+        for r in rows:
+            notes = [("inbox folder" if r["inbox_folder"] else "NO inbox folder"),
+                     ("loaded" if r["loaded"] else "not loaded")] + ([] if r["valid"] else ["not a quarter (YYYYQn)"])
+            print(f"{r['quarter']}: {', '.join(notes)}")
+        return 0
+    status = 0
+    for key in args.quarters:
+        try:
+            remove_partition(instance, key, loaded)
+            print(f"removed partition {key}")
+        except PartitionRefused as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 2
+    return status
+
+
+def _cmd_dbt_vars(_args) -> int:
+    import json
+
+    from cohaesie_pipeline.policy.config import load_policy
+
+    print(json.dumps(load_policy().dbt_vars()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cohaesie",
@@ -106,6 +173,30 @@ def build_parser() -> argparse.ArgumentParser:
                                          "depends on it")
     which.add_argument("--all", action="store_true", help="reload every quarter in the inbox")
     run.set_defaults(func=_cmd_run)
+
+    diff = sub.add_parser("policy-diff", help="what another policy file would change (read-only)",
+                          description="Recompute classification, trajectories and settlements with another policy "
+                                      "file on a copy of the warehouse and show what would change: practice-programs "
+                                      "changing status or coverage judgement, next actions, and euros per practice "
+                                      "and in total. Nothing is written to the warehouse. Writes a Dutch workbook.")
+    diff.add_argument("--policy", required=True, help="the other policy.yaml")
+    diff.add_argument("--quarter", help="as of this quarter, YYYYQn (default: the latest loaded quarter)")
+    diff.add_argument("--out", help="workbook to write (default: <reports>/beleidsvergelijking/"
+                                    "beleidsvergelijking-<quarter>-<version>.xlsx)")
+    diff.set_defaults(func=_cmd_policy_diff)
+
+    parts = sub.add_parser("partitions", help="list quarter partitions, or remove ones with nothing behind them",
+                           description="`list`: every quarter partition, whether its inbox folder exists and whether "
+                                       "it is loaded. `remove Q..`: remove partitions added by mistake (e.g. in the "
+                                       "UI): only a quarter without an inbox folder and not loaded is removed.")
+    parts.add_argument("action", choices=["list", "remove"])
+    parts.add_argument("quarters", nargs="*", help="quarters to remove, e.g. 2025Q1")
+    parts.set_defaults(func=_cmd_partitions)
+
+    dbt_vars = sub.add_parser("dbt-vars", help="print the policy's dbt vars as JSON (for running dbt by hand)",
+                              description='For `dbt build --vars "$(cohaesie dbt-vars)"`: the policy numbers live '
+                                          "only in the policy config, never in dbt_project.yml.")
+    dbt_vars.set_defaults(func=_cmd_dbt_vars)
     return parser
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dagster import Definitions, colored_console_logger, in_process_executor, load_assets_from_modules
 
+from cohaesie_pipeline.alerts import delivery_deadline, delivery_deadline_sensor, run_failure_alert
 from cohaesie_pipeline.assets import decisions, ingestion, reporting, transformation
 from cohaesie_pipeline.automation import dead_run_recovery, inbox_sensor, quarterly_schedule
 from cohaesie_pipeline.jobs import delivery_job, quarterly_job, update_job
@@ -20,9 +21,10 @@ all_assets = load_assets_from_modules(ASSET_MODULES)
 
 defs = Definitions(
     assets=all_assets,
+    asset_checks=[delivery_deadline],
     jobs=[quarterly_job, delivery_job, update_job],
     schedules=[quarterly_schedule],
-    sensors=[inbox_sensor, dead_run_recovery],
+    sensors=[inbox_sensor, dead_run_recovery, delivery_deadline_sensor, run_failure_alert],
     resources={"warehouse": Warehouse(), "dbt": transformation.dbt_resource()},
     loggers={"progress": progress_logger, "console": colored_console_logger},
     # Every route (jobs, the UI's Materialize, backfills) runs its steps one after another in one process:

@@ -6,19 +6,18 @@ from __future__ import annotations
 from dagster import AssetSelection, define_asset_job
 
 from cohaesie_pipeline.assets.ingestion import quarterly_delivery
-from cohaesie_pipeline.partitions import quarter_partitions
 
 DELIVERY = AssetSelection.assets(quarterly_delivery)
 UPDATE = AssetSelection.all() - DELIVERY
 
 # Load a quarter's delivery and bring everything that depends on it up to date: the UI's and the sensor's run.
 quarterly_job = define_asset_job(
-    "quarterly_pipeline", selection=AssetSelection.all(), partitions_def=quarter_partitions,
+    "quarterly_pipeline", selection=AssetSelection.all(),
     description="Load the quarter's delivery (or a range of quarters), then the registers, and rebuild every "
                 "loaded quarter's marts, policy decisions and money; render the reports whose inputs changed.")
 # Only load deliveries: `cohaesie run` and the sensor load several quarters this way before one update run.
 delivery_job = define_asset_job(
-    "load_delivery", selection=DELIVERY, partitions_def=quarter_partitions,
+    "load_delivery", selection=DELIVERY,
     description="Validate and load one quarter's delivery into raw; nothing downstream.")
 # Everything downstream of the deliveries: after a register or policy change, or after loading deliveries.
 update_job = define_asset_job(

@@ -31,3 +31,31 @@ def register_quarters(instance: DagsterInstance, quarters: list[Quarter]) -> Non
     new = [str(q) for q in quarters if str(q) not in existing]
     if new:
         instance.add_dynamic_partitions(quarter_partitions.name, new)
+
+
+class PartitionRefused(ValueError):
+    pass
+
+
+def partition_status(instance: DagsterInstance, loaded: set[str], inbox: Path | None = None) -> list[dict]:
+    """Every quarter partition with whether its inbox folder exists and whether the warehouse holds it."""
+    inbox = inbox or inbox_dir()
+    keys = sorted(instance.get_dynamic_partitions(quarter_partitions.name))
+    return [{"quarter": k, "valid": bool(QUARTER_DIR.match(k)), "inbox_folder": (inbox / k).is_dir(),
+             "loaded": k in loaded} for k in keys]
+
+
+def remove_partition(instance: DagsterInstance, key: str, loaded: set[str], inbox: Path | None = None) -> None:
+    """Remove a quarter partition that has nothing behind it: no inbox folder and nothing loaded. A quarter
+    with a delivery folder is a real quarter; one whose data is in the warehouse is evidence for money and
+    reports, so removing either is refused with the reason."""
+    inbox = inbox or inbox_dir()
+    if key not in instance.get_dynamic_partitions(quarter_partitions.name):
+        raise PartitionRefused(f"there is no partition {key!r}")
+    if (inbox / key).is_dir():
+        raise PartitionRefused(f"{key} has a delivery folder ({inbox / key}); remove the folder first if the "
+                               "quarter really does not exist")
+    if key in loaded:
+        raise PartitionRefused(f"{key} is loaded in the warehouse: its data feeds decisions, money and reports; "
+                               "it is not removed")
+    instance.delete_dynamic_partition(quarter_partitions.name, key)

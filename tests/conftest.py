@@ -12,6 +12,10 @@ from filelock import FileLock
 
 from cohaesie_pipeline.demo.generator import generate
 
+# `make test` runs with the Makefile's DAGSTER_HOME (the data engineer's instance): tests must never record
+# their runs there, so the CLI under test falls back to a throwaway instance unless a test sets its own
+os.environ.pop("DAGSTER_HOME", None)
+
 
 def pipeline_root(base: Path, name: str, practices: int, first: str, last: str, seed: int = 42) -> Path:
     """Generate a data root and run every quarter through the real asset graph, once."""

@@ -52,13 +52,16 @@ def test_position_chart_rows_line_up_with_their_html_labels():
 
 def test_heatmap_grid_rows_line_up_with_the_practice_names():
     names = [f"Praktijk {i}" for i in range(3)]
+    # "!" follows the rule's lagging flag, not a pp band: -25 pp lagging, -5 pp not lagging (a high national rate
+    # can make -5 pp more than 20% behind only in another cell; here the flags say which)
     hm = charts.heatmap([[-25.0, 4.0], [None, 0.0], [12.0, -5.0]], [[False, False], [False, True], [False, False]],
-                        names, ["HbA1c gemeten", "Voetonderzoek verricht"])
+                        names, ["HbA1c gemeten", "Voetonderzoek verricht"],
+                        [[True, False], [False, False], [False, False]])
     assert hm["labels"] == names
     assert hm["height_mm"] == pytest.approx(hm["head_mm"] + 3 * hm["row_mm"], abs=0.01)
     svg = _svg(hm["img"])
     assert "Praktijk" not in svg  # names are HTML
-    assert svg.count(">!</text>") == 1  # only the -25 pp cell is marked
+    assert svg.count(">!</text>") == 1  # only the lagging cell is marked
     # the missing value and the suppressed cell are both hatched, in one path of two cells
     hatched = re.search(r'<path d="([^"]+)" fill="#ffffff"', svg).group(1)
     assert hatched.count("M") == 2

@@ -76,25 +76,31 @@ def test_dm2_coverage_matches_the_mart(demo_db, quarter):
     start = pd.Timestamp(add_months(q.peildatum, -12))
     grace_from = pd.Timestamp(add_months(q.peildatum, -3))
     d = demo_db.execute("select * from raw.declaraties where quarter = ? and zorgprogramma = 'DM2'", [quarter]).df()
-    p = demo_db.execute("select patientnummer, praktijk_agb, startdatum from raw.patienten "
+    p = demo_db.execute("select patientnummer, praktijk_agb, startdatum, einddatum, hoofdbehandelaar from raw.patienten "
                         "where quarter = ? and zorgprogramma = 'DM2'", [quarter]).df()
     m = demo_db.execute("select patientnummer, praktijk_agb, bepalingnummer, datum from raw.meetwaarden "
                         "where quarter = ?", [quarter]).df()
     m = m[m.bepalingnummer.isin(DM2_CORE) & (pd.to_datetime(m.datum) >= start) & (pd.to_datetime(m.datum) < peil)]
     cared = set(zip(m.patientnummer, m.praktijk_agb))
     d = d.merge(p, on=["patientnummer", "praktijk_agb"], how="left")
-    d["grace"] = pd.to_datetime(d.startdatum) > grace_from
+    # RULES.md, Coverage: only a declared patient enrolled on the peildatum with the GP as main practitioner is
+    # assessable; the rest is counted apart, never as without care
+    start_, end_ = pd.to_datetime(d.startdatum), pd.to_datetime(d.einddatum)
+    d["assessable"] = start_.notna() & (start_ <= peil) & (end_.isna() | (end_ >= peil)) & (d.hoofdbehandelaar == "HA")
+    d["grace"] = d.assessable & (start_ > grace_from)
+    d["judged"] = d.assessable & ~d.grace
     d["care"] = [(a, b) in cared for a, b in zip(d.patientnummer, d.praktijk_agb)]
     exp = d.groupby("praktijk_agb").apply(lambda g: pd.Series({
-        "declared": len(g), "grace": int(g.grace.sum()), "assessed": int((~g.grace).sum()),
-        "with_care": int((~g.grace & g.care).sum()),
-        "without_care_fees": float(g[~g.grace & ~g.care].bedrag.astype(float).sum())}), include_groups=False)
+        "declared": len(g), "not_assessable": int((~g.assessable).sum()), "grace": int(g.grace.sum()),
+        "assessed": int(g.judged.sum()), "with_care": int((g.judged & g.care).sum()),
+        "without_care_fees": float(g[g.judged & ~g.care].bedrag.astype(float).sum())}), include_groups=False)
     mart = demo_db.execute("""select * from marts.practice_coverage where quarter = ? and program = 'DM2'""",
                            [quarter]).df().set_index("practice_agb")
     assert len(mart) == len(exp) == 45
     exp = exp.reindex(mart.index)
     assert (mart.declared_patients == exp.declared).all()
     assert (mart.grace_patients == exp.grace).all()
+    assert (mart.declared_not_assessable == exp.not_assessable).all()
     assert (mart.assessed_patients == exp.assessed).all()
     assert (mart.patients_with_care == exp.with_care).all()
     assert np.allclose(mart.fees_without_care.astype(float), exp.without_care_fees)

@@ -150,9 +150,11 @@ def test_underperformer_since_is_the_start_of_the_unbroken_run_over_loaded_quart
     for q in quarters:
         rows += indicator_rows(q, "A", {"K1": 0.50})
         rows += indicator_rows(q, "B", {"K1": 0.95 if q == "2024Q1" else 0.50})
-    coverage = pd.DataFrame(columns=["quarter", "practice_agb", "program", "declared_patients", "grace_patients",
+    coverage = pd.DataFrame(columns=["quarter", "practice_agb", "program", "declared_patients",
+                                     "double_declared_patients", "declared_not_assessable", "grace_patients",
                                      "assessed_patients", "patients_with_care", "coverage", "meets_norm",
-                                     "fees_declared", "fees_without_care"])
+                                     "fees_declared", "fees_double_declared", "fees_not_assessable",
+                                     "fees_without_care"])
     inputs = {"indicators": frame(rows), "coverage": coverage,
               "visits": visits(("A", date(2023, 6, 1)), ("B", date(2023, 6, 1)), ("A", date(2024, 1, 15)),
                                ("B", date(2024, 1, 15))),
@@ -164,3 +166,24 @@ def test_underperformer_since_is_the_start_of_the_unbroken_run_over_loaded_quart
     assert (a.underperformer_since, a.due_date, a.overdue) == ("2024Q1", date(2024, 4, 1), False)
     assert (b.underperformer_since, b.due_date, b.overdue) == ("2024Q2", date(2024, 7, 1), False)
     assert t.loc[("2024Q1", "B")].next_action == "geen" and pd.isna(t.loc[("2024Q1", "B")].underperformer_since)
+
+
+def test_a_holder_change_since_the_binding_talk_is_flagged_with_its_date():
+    from cohaesie_pipeline.policy.holders import HolderIndex
+
+    hold = HolderIndex(pd.DataFrame([
+        {"practice_agb": "A", "gp_agb": "GP1", "gp_name": "Jansen", "held_from": date(2010, 1, 1),
+         "held_until": date(2024, 4, 30)},
+        {"practice_agb": "A", "gp_agb": "GP2", "gp_name": "De Vries", "held_from": date(2024, 5, 1), "held_until": None}]))
+    reg = steps(("A", "DM2", "1_bindend_verbetergesprek", date(2024, 1, 10), date(2024, 1, 12)))
+    cls = pd.DataFrame([{"practice_agb": "A", "program": "DM2", "status": "underperformer"}])
+    before = trajectories(Quarter.parse("2024Q2"), reg, cls, {}, {}, POLICY, holders=hold).iloc[0]
+    after = trajectories(Quarter.parse("2024Q3"), reg, cls, {}, {}, POLICY, holders=hold).iloc[0]
+    # on 2024-04-01 GP1 still holds the practice; on 2024-07-01 GP2 does, who was not at the talk of 10 January
+    assert not before.holder_changed_since_step1 and before.step1_date == date(2024, 1, 10)
+    assert after.holder_changed_since_step1 and after.step1_date == date(2024, 1, 10)
+    assert after.explanation_nl.endswith(
+        "let op: andere praktijkhouder dan bij het bindend verbetergesprek van 10-01-2024")
+    # no binding talk: nothing to compare
+    none = trajectories(Quarter.parse("2024Q3"), steps(), cls, {}, {}, POLICY, holders=hold).iloc[0]
+    assert not none.holder_changed_since_step1 and none.step1_date is None

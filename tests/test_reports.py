@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -82,10 +83,17 @@ def test_workbook_totals_equal_the_mart(reports, demo_db):
     ws = wb["Verrekeningen"]
     header = [c.value for c in ws[1]]
     col = header.index("Verrekening")
+    name = header.index("Huisarts")
     rows = [r for r in ws.iter_rows(min_row=2, values_only=True) if r[0] != "Totaal"]
-    total = sum(Decimal(str(r[col])) for r in rows)
+    gp_rows = [r for r in rows if r[name] != "Afrondingsverschil"]
     mart = demo_db.execute("select sum(settlement_amount), count(*) from marts.settlements where year = 2024").fetchone()
-    assert total == Decimal(str(mart[0])) and len(rows) == mart[1]
+    assert sum(Decimal(str(r[col])) for r in gp_rows) == Decimal(str(mart[0])) and len(gp_rows) == mart[1]
+    # with the rounding lines the sheet adds up to the practices' rounded totals
+    rounding = demo_db.execute("""select coalesce(sum(rounding_difference) filter (where amount = 'settlement_amount'), 0),
+                                         count(distinct (practice_agb, program))
+                                  from marts.settlement_rounding where year = 2024""").fetchone()
+    assert len(rows) - len(gp_rows) == rounding[1]
+    assert sum(Decimal(str(r[col])) for r in rows) == Decimal(str(mart[0])) + Decimal(str(rounding[0]))
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref
     assert "€" in ws.cell(row=2, column=col + 1).number_format
     detail = wb["Kwartaaldetail"]
@@ -131,3 +139,39 @@ def test_every_output_carries_the_fingerprint_of_its_inputs(reports):
         prints[q] = fp
     assert prints["2024Q3"] != prints["2024Q4"]
     assert list((reports / "2024Q4" / "brieven").glob("*.pdf"))  # letters were checked too
+
+
+def test_every_policy_number_in_the_texts_comes_from_the_policy_config(demo_root, demo_db, tmp_path):
+    """Issue 12 item 8: with another norm, lag threshold and intensive period no PDF or letter still says 90%,
+    20% as a rule, or zes maanden; they say the configured values."""
+    from datetime import date
+
+    import yaml
+
+    from cohaesie_pipeline.quarters import Quarter
+    from cohaesie_pipeline.reports.data import load_quarter
+    from cohaesie_pipeline.reports.render import render_quarter
+
+    raw = yaml.safe_load(Path(load_policy().source).read_text(encoding="utf-8"))
+    raw["version"] = "test-words"
+    raw["coverage"]["coverage_norm"] = 0.85
+    raw["indicators"]["lag_threshold"] = 0.25
+    raw["trajectory"]["intensive_months"] = 4
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    policy = load_policy(tmp_path / "policy.yaml")
+    out = render_quarter(load_quarter(demo_db, Quarter.parse("2024Q4")), policy, tmp_path / "reports", date(2025, 1, 15))
+    pdfs = [r.path for r in out.practices] + [out.board.path] + [r.path for r in out.letters]
+    assert out.letters, "the demo's 2024Q4 has trajectory letters"
+    # "as a rule": a chart axis may still have a 20% tick; a rule phrase with the default numbers may not appear
+    stale = re.compile(r"(meer dan|norm van|onder de|ligt|bij) (90|20) ?%|(90|20) ?%[- ]?(norm|regel|onder|of meer)"
+                       r"|zes maanden")
+    seen = {}
+    for pdf in pdfs:
+        text = " ".join(pdf_text(pdf).split())
+        seen[pdf.name] = text
+        assert not stale.search(text), (pdf.name, stale.search(text))
+    practice = seen[out.practices[0].path.name]
+    assert "85%-norm" in practice and "meer dan 25% onder het landelijk gemiddelde" in practice
+    assert "85%-norm" in seen["bestuursrapportage.pdf"]
+    talks = [t for n, t in seen.items() if "1_bindend" in n]
+    assert talks and all("de komende vier maanden" in t for t in talks)

@@ -58,7 +58,8 @@ def test_webserver_graphql_lists_assets_schedule_and_sensor(tmp_path):
         repo = data["repositoriesOrError"]["nodes"][0]
         assert {s["name"] for s in repo["schedules"]} == {"quarterly_schedule"}
         assert repo["schedules"][0]["executionTimezone"] == "Europe/Amsterdam"
-        assert {s["name"] for s in repo["sensors"]} == {"inbox_sensor", "dead_run_recovery"}
+        assert {s["name"] for s in repo["sensors"]} == {"inbox_sensor", "dead_run_recovery", "delivery_deadline_sensor",
+                                                        "run_failure_alert"}
     finally:
         proc.terminate()
         try:

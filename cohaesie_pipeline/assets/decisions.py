@@ -6,13 +6,16 @@ from datetime import datetime
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
+from cohaesie_pipeline.assets import money_checks
 from cohaesie_pipeline.inputs import CODE_VERSION, warehouse_inputs
 from cohaesie_pipeline.policy.classification import COLUMNS as CLASSIFICATION_COLUMNS
 from cohaesie_pipeline.policy.classification import STATUSES, classify_quarter, exact_rates
 from cohaesie_pipeline.policy.config import load_policy
+from cohaesie_pipeline.policy.holders import HolderIndex
 from cohaesie_pipeline.policy.settlement import (
     DETAIL_COLUMNS,
     RESERVE_COLUMNS,
+    ROUNDING_COLUMNS,
     SETTLEMENT_COLUMNS,
     settle_year,
 )
@@ -51,6 +54,10 @@ SPECS = [
     _spec("settlement_reserve", "Applied settlement money reserved per year x practice x program (latest as-of), "
           "for improving care in that practice."),
     _spec("settlement_reserve_as_of", "The reserve as known after each loaded quarter."),
+    _spec("settlement_rounding", "Per year x practice x program (latest as-of): where the GP rows, each rounded "
+          "to cents from its exact value, differ from the practice's rounded total; finance books the difference "
+          "on its own line."),
+    _spec("settlement_rounding_as_of", "The rounding differences as known after each loaded quarter."),
 ]
 KEY = {s.key.path[-1]: s.key for s in SPECS}
 
@@ -62,17 +69,21 @@ TYPES = {
                            lagging_key_indicators=V, n_lagging_key_indicators=N, lagging_details=V,
                            lagging_year_earlier=B, improvement_pp=F, visits_12m=N, policy_version=V),
     "trajectories": dict(quarter=V, peildatum=D, practice_agb=V, program=V, status=V, underperformer_since=V,
-                         current_step=V, step_date=D,
+                         current_step=V, step_date=D, step1_date=D, holder_changed_since_step1=B,
                          confirmed_on=D, next_action=V, due_date=D, overdue=B, days_overdue=N,
                          improvement_reached=B, explanation_nl=V, policy_version=V),
     "settlements": dict(year=N, practice_agb=V, huisarts_agb=V, huisarts_naam=V, program=V, months_held=N,
                         quarters_included=V, as_of_quarter=V, fees_paid=M, settlement_amount=M, fees_entitled=M,
-                        applied=B, settlement_status=V, policy_version=V, input_fingerprint=V),
-    "detail": dict(quarter=V, year=N, practice_agb=V, program=V, declared_patients=N, grace_patients=N,
-                   assessed_patients=N, patients_with_care=N, patients_without_care=N, coverage=F, meets_norm=B,
-                   fees_declared=M, fees_without_care=M, settlement_amount=M, months_without_holder=N,
+                        fees_not_assessable=M, fees_double_declared=M, applied=B, settlement_status=V,
+                        status_reason=V, policy_version=V, input_fingerprint=V),
+    "detail": dict(quarter=V, year=N, practice_agb=V, program=V, declared_patients=N, double_declared_patients=N,
+                   declared_not_assessable=N, grace_patients=N, assessed_patients=N, patients_with_care=N,
+                   patients_without_care=N, coverage=F, meets_norm=B, fees_declared=M, fees_double_declared=M,
+                   fees_not_assessable=M, fees_without_care=M, settlement_amount=M, months_without_holder=N,
                    unassigned_amount=M, as_of_quarter=V, policy_version=V, input_fingerprint=V),
     "reserve": dict(year=N, practice_agb=V, program=V, reserved_amount=M, as_of_quarter=V, policy_version=V),
+    "rounding": dict(year=N, practice_agb=V, program=V, as_of_quarter=V, amount=V, practice_total=M,
+                     gp_rows_total=M, rounding_difference=M),
     "state": dict(inputs_digest=V, policy_version=V, code_version=V, quarters=V, updated_at="timestamp"),
 }
 
@@ -121,12 +132,13 @@ def as_of_quarters(loaded: list[Quarter]) -> list[tuple[Quarter, int]]:
     return sorted(pairs)
 
 
-def latest_as_of(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per year the rows of the latest as-of quarter: the contract tables' current truth."""
+def latest_as_of(frame: pd.DataFrame, latest: dict[int, str]) -> pd.DataFrame:
+    """Per year the rows of the year's latest as-of quarter (`latest`): the contract tables' current truth. Taken
+    from the settled pairs, not from the frame: a table that has no rows in the latest as-of (no rounding
+    difference any more) must not fall back to an older one."""
     if frame.empty:
         return frame
-    latest = frame.groupby("year").as_of_quarter.transform("max")
-    return frame[frame.as_of_quarter == latest].reset_index(drop=True)
+    return frame[frame.as_of_quarter == frame.year.map(latest)].reset_index(drop=True)
 
 
 def compute(inputs: dict[str, pd.DataFrame], policy, quarters: list[Quarter] | None = None
@@ -144,6 +156,7 @@ def compute(inputs: dict[str, pd.DataFrame], policy, quarters: list[Quarter] | N
     lag = ind[ind.is_key & ind.lagging]
     lagging_at = {k: exact_rates(g) for k, g in lag.groupby(["quarter", "practice_agb", "program"])}
 
+    holder_index = HolderIndex(holders)
     classified, traj = [], []
     since: dict[tuple[str, str], Quarter] = {}  # start of each practice-program's unbroken underperformer run
     previous: set[tuple[str, str]] = set()
@@ -157,19 +170,23 @@ def compute(inputs: dict[str, pd.DataFrame], policy, quarters: list[Quarter] | N
         since = {k: (since[k] if k in carried else quarter) for k in now}
         previous = now
         classified.append(c)
-        traj.append(trajectories(quarter, steps, c, key_rates, lagging_at, policy, since))
+        traj.append(trajectories(quarter, steps, c, key_rates, lagging_at, policy, since, holder_index))
 
-    settled, detail, reserve = [], [], []
-    for as_of, year in as_of_quarters(loaded):
-        s, d, r = settle_year(year, as_of, inputs["coverage"], holders, steps, inputs["deliveries"], policy)
-        settled.append(s), detail.append(d), reserve.append(r)
+    settled, detail, reserve, rounding = [], [], [], []
+    pairs = as_of_quarters(loaded)
+    latest = {year: str(as_of) for as_of, year in pairs}  # sorted: the last one per year wins
+    for as_of, year in pairs:
+        s, d, r, rd = settle_year(year, as_of, inputs["coverage"], holders, steps, inputs["deliveries"], policy)
+        settled.append(s), detail.append(d), reserve.append(r), rounding.append(rd)
     out = {"classification": _concat(classified, CLASSIFICATION_COLUMNS),
            "trajectories": _concat(traj, TRAJECTORY_COLUMNS),
            "settlements_as_of": _concat(settled, SETTLEMENT_COLUMNS), "detail_as_of": _concat(detail, DETAIL_COLUMNS),
-           "reserve_as_of": _concat(reserve, RESERVE_COLUMNS), "quarters": [str(q) for q in loaded]}
-    out["settlements"] = latest_as_of(out["settlements_as_of"])
-    out["detail"] = latest_as_of(out["detail_as_of"])
-    out["reserve"] = latest_as_of(out["reserve_as_of"])
+           "reserve_as_of": _concat(reserve, RESERVE_COLUMNS), "rounding_as_of": _concat(rounding, ROUNDING_COLUMNS),
+           "quarters": [str(q) for q in loaded]}
+    out["settlements"] = latest_as_of(out["settlements_as_of"], latest)
+    out["detail"] = latest_as_of(out["detail_as_of"], latest)
+    out["reserve"] = latest_as_of(out["reserve_as_of"], latest)
+    out["rounding"] = latest_as_of(out["rounding_as_of"], latest)
     return out
 
 
@@ -183,6 +200,8 @@ TABLES = {
     "marts.settlement_quarter_detail_as_of": ("detail_as_of", TYPES["detail"]),
     "marts.settlement_reserve": ("reserve", TYPES["reserve"]),
     "marts.settlement_reserve_as_of": ("reserve_as_of", TYPES["reserve"]),
+    "marts.settlement_rounding": ("rounding", TYPES["rounding"]),
+    "marts.settlement_rounding_as_of": ("rounding_as_of", TYPES["rounding"]),
 }
 
 
@@ -190,7 +209,7 @@ def _eur(frame: pd.DataFrame, column: str) -> float:
     return round(float(sum(frame[column])), 2) if len(frame) else 0.0
 
 
-@multi_asset(specs=SPECS, name="policy_marts", can_subset=False)
+@multi_asset(specs=SPECS, name="policy_marts", can_subset=False, check_specs=money_checks.check_specs())
 def policy_marts(context: AssetExecutionContext, warehouse: Warehouse):
     """Applies the care group's policy to every loaded quarter (classification, trajectories) and settles
     every year as known after each quarter. Recomputed whole on every run: it takes about a second, and
@@ -205,6 +224,7 @@ def policy_marts(context: AssetExecutionContext, warehouse: Warehouse):
                                "quarters": ",".join(out["quarters"]), "updated_at": datetime.now()}])
         replace_tables(con, [(table, out[frame], types) for table, (frame, types) in TABLES.items()]
                        + [("marts.pipeline_state", state, TYPES["state"])])
+        checks = money_checks.evaluate(con)
 
     c, t, s, d = out["classification"], out["trajectories"], out["settlements"], out["detail"]
     quarters = out["quarters"]
@@ -212,31 +232,35 @@ def policy_marts(context: AssetExecutionContext, warehouse: Warehouse):
     lc, lt = c[c.quarter == last], t[t.quarter == last]
     counts = {st: int((lc.status == st).sum()) for st in STATUSES}
     yield MaterializeResult(asset_key=KEY["practice_classification"], metadata={
-        "quarters": ", ".join(quarters), "rows": len(c), "latest_quarter": last or "",
+        "quarters": ", ".join(quarters), "dagster/row_count": len(c), "latest_quarter": last or "",
         **{f"latest_status_{k}": v for k, v in counts.items()},
         "underperformers_latest": _md(lc[lc.status == "underperformer"][
             ["practice_agb", "program", "lagging_key_indicators", "improvement_pp", "visits_12m"]])})
     yield MaterializeResult(asset_key=KEY["policy_trajectories"], metadata={
-        "rows": len(t), "latest_quarter": last or "", "latest_overdue": int(lt.overdue.sum()),
+        "dagster/row_count": len(t), "latest_quarter": last or "", "latest_overdue": int(lt.overdue.sum()),
         "latest_open_actions": _md(lt[lt.next_action != "geen"][["practice_agb", "program", "current_step",
                                                                  "next_action", "due_date", "overdue"]])})
     applied = s[s.applied] if len(s) else s
     yield MaterializeResult(asset_key=KEY["settlements"], metadata={
-        "years": ", ".join(str(y) for y in sorted(set(s.year))) if len(s) else "", "rows": len(s),
+        "years": ", ".join(str(y) for y in sorted(set(s.year))) if len(s) else "", "dagster/row_count": len(s),
         "as_of": ", ".join(sorted(set(s.as_of_quarter))) if len(s) else "",
         "total_settlement_eur": _eur(s, "settlement_amount"), "applied_settlement_eur": _eur(applied, "settlement_amount"),
         "policy_version": policy.label,
         "largest": _md(s[s.settlement_amount > 0].sort_values("settlement_amount", ascending=False)[
             ["year", "practice_agb", "huisarts_naam", "program", "months_held", "settlement_amount", "applied"]])})
     yield MaterializeResult(asset_key=KEY["settlements_as_of"], metadata={
-        "rows": len(out["settlements_as_of"]),
+        "dagster/row_count": len(out["settlements_as_of"]),
         "as_of_quarters": ", ".join(sorted(set(out["settlements_as_of"].as_of_quarter)))})
     yield MaterializeResult(asset_key=KEY["settlement_quarter_detail"], metadata={
-        "rows": len(d), "below_norm": int((d.meets_norm == False).sum()),  # noqa: E712
+        "dagster/row_count": len(d), "below_norm": int((d.meets_norm == False).sum()),  # noqa: E712
         "months_without_holder": int(d.months_without_holder.sum()) if len(d) else 0,
         "unassigned_eur": _eur(d, "unassigned_amount")})
     yield MaterializeResult(asset_key=KEY["settlement_quarter_detail_as_of"],
-                            metadata={"rows": len(out["detail_as_of"])})
+                            metadata={"dagster/row_count": len(out["detail_as_of"])})
     yield MaterializeResult(asset_key=KEY["settlement_reserve"], metadata={
-        "rows": len(out["reserve"]), "reserved_eur": _eur(out["reserve"], "reserved_amount")})
-    yield MaterializeResult(asset_key=KEY["settlement_reserve_as_of"], metadata={"rows": len(out["reserve_as_of"])})
+        "dagster/row_count": len(out["reserve"]), "reserved_eur": _eur(out["reserve"], "reserved_amount")})
+    yield MaterializeResult(asset_key=KEY["settlement_reserve_as_of"], metadata={"dagster/row_count": len(out["reserve_as_of"])})
+    yield MaterializeResult(asset_key=KEY["settlement_rounding"], metadata={
+        "dagster/row_count": len(out["rounding"]), "rounding_difference_eur": _eur(out["rounding"], "rounding_difference")})
+    yield MaterializeResult(asset_key=KEY["settlement_rounding_as_of"], metadata={"dagster/row_count": len(out["rounding_as_of"])})
+    yield from checks

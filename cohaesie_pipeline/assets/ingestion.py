@@ -7,6 +7,8 @@ transaction (single-run backfill policy). The registers hold their own history i
 unpartitioned asset, reloaded whole on every run.
 """
 
+from pathlib import Path
+
 from dagster import (
     AssetCheckResult,
     AssetCheckSpec,
@@ -49,14 +51,34 @@ def _specs(kinds) -> list[AssetSpec]:
 def _checks(kinds) -> list[AssetCheckSpec]:
     return [AssetCheckSpec(CONTRACT_CHECK, asset=AssetKey(["raw", k]),
                            description="Every row passed the data contract's pandera schema (types, codes, "
-                                       "dates, amounts, no BSN-like ids).") for k in kinds]
+                                       "dates, amounts, no BSN-like ids). Fails with the file, line, column and "
+                                       "count of each problem; the quarter is in the metadata.") for k in kinds]
+
+
+def _failed_checks(exc: ValidationFailed, kinds, extra: dict):
+    """A failed contract check per file kind with the problems as metadata, yielded before the step fails, so
+    the asset's check history says what was wrong and where (patient identifiers withheld, errors.py)."""
+    by_kind: dict[str, list] = {}
+    for p in exc.problems:
+        kind = Path(p.file).name.split(".")[0]
+        for k in ([kind] if kind in kinds else kinds):  # a folder-level problem concerns every file
+            by_kind.setdefault(k, []).append(p)
+    for kind, problems in by_kind.items():
+        table = ["| file | line | column | value | problem | rows |", "|---|---|---|---|---|---|"] + [
+            f"| {Path(p.file).name} | {p.line or ''} | {p.column or ''} | {'' if p.value is None else p.value} "
+            f"| {p.problem} | {p.total} |" for p in problems[:20]]
+        yield AssetCheckResult(asset_key=AssetKey(["raw", kind]), check_name=CONTRACT_CHECK, passed=False,
+                               metadata={**extra, "problems": MetadataValue.md("\n".join(table)),
+                                         "rows_with_problems": sum(p.total for p in problems),
+                                         "message": MetadataValue.text(exc.message)})
 
 
 def _results(result, extra: dict | None = None):
     for fr in result.files:
         key = AssetKey(["raw", fr.kind])
         meta = {"file": MetadataValue.path(str(fr.path)), "sha256": fr.sha256, "encoding": fr.encoding,
-                "rows_read": fr.rows_read, "rows_loaded": fr.rows_loaded, **(extra or {})}
+                "rows_read": fr.rows_read, "rows_loaded": fr.rows_loaded, "dagster/row_count": fr.rows_loaded,
+                **(extra or {})}
         yield MaterializeResult(asset_key=key, metadata=meta)
         yield AssetCheckResult(asset_key=key, check_name=CONTRACT_CHECK, passed=fr.rows_loaded == fr.rows_read,
                                metadata={"rows_checked": fr.rows_read})
@@ -72,17 +94,34 @@ DELIVERY_LOG = AssetSpec(AssetKey(["raw", "deliveries"]), group_name="ingestion"
 def quarterly_delivery(context: AssetExecutionContext, warehouse: Warehouse):
     """Replaces each quarter of the run in raw.patienten, raw.meetwaarden and raw.declaraties atomically: a
     delivery that fails validation changes nothing for that quarter."""
-    quarters = sorted(Quarter.parse(k) for k in context.partition_keys)
-    results = []
+    try:
+        quarters = sorted(Quarter.parse(k) for k in context.partition_keys)
+    except ValueError as exc:
+        raise Failure(description=f"{exc}; remove this partition with `cohaesie partitions remove "
+                                  f"{' '.join(context.partition_keys)}`") from None
+    missing = [str(q) for q in quarters if not (inbox_dir() / str(q)).is_dir()]
+    if missing:
+        # a partition added by hand (the UI's "Add partition") without a delivery: nothing to load, and not a
+        # reason to mark the raw tables' checks red
+        raise Failure(description=f"no delivery folder for {', '.join(missing)} in {inbox_dir()}: put the "
+                                  f"quarter's export there, or remove the partition with `cohaesie partitions "
+                                  f"remove {' '.join(missing)}`")
+    results, failed = [], None
     with warehouse.writer(context) as con:
         for quarter in quarters:
             folder = inbox_dir() / str(quarter)
             try:
                 result = load_delivery(con, quarter, folder)
             except ValidationFailed as exc:
-                raise Failure(description=str(exc), metadata={"folder": MetadataValue.path(str(folder))}) from None
+                failed = exc
+                break
             context.log.info("loaded %s: %s", quarter, ", ".join(f"{f.kind} {f.rows_loaded} rows" for f in result.files))
             results.append((quarter, result))
+    if failed is not None:
+        # quarters loaded before the bad one stay loaded (each is its own transaction); the bad one changed nothing
+        yield from _failed_checks(failed, DELIVERY_FILES, {"quarter": str(quarter), "folder": str(folder)})
+        raise Failure(description=str(failed), metadata={"quarter": str(quarter),
+                                                          "folder": MetadataValue.path(str(folder))})
     if len(results) == 1:
         yield from _results(results[0][1], {"quarter": str(results[0][0])})
     else:  # one event per asset for the run's range of quarters
@@ -112,5 +151,6 @@ def registers(context: AssetExecutionContext, warehouse: Warehouse):
         with warehouse.writer(context) as con:
             result = load_registers(con, folder)
     except ValidationFailed as exc:
+        yield from _failed_checks(exc, REGISTER_FILES, {"folder": str(folder)})
         raise Failure(description=str(exc), metadata={"folder": MetadataValue.path(str(folder))}) from None
     yield from _results(result)

@@ -37,7 +37,7 @@ DEPS = [s.key for s in POLICY_SPECS] + [AssetKey(["marts", "practice_indicators"
                                         AssetKey(["marts", "data_quality_findings"])]
 PRACTICE = AssetSpec(AssetKey(["reports", "practice_reports"]), group_name="reports", owners=[OWNER],
                      kinds={"pdf", "weasyprint"}, deps=DEPS,
-                     description="Spiegelinformatie: one PDF per practice (praktijken/<agb>.pdf), discussed at the "
+                     description="Spiegelinformatie: one PDF per practice (reports/YYYYQn/praktijken/AGB.pdf), discussed at the "
                                  "quarterly visit.")
 BOARD = AssetSpec(AssetKey(["reports", "board_report"]), group_name="reports", owners=[OWNER],
                   kinds={"pdf", "weasyprint"}, deps=DEPS,
@@ -120,17 +120,26 @@ def quarter_reports(context: AssetExecutionContext, config: ReportConfig, wareho
     context.log.info("reports rendered again: %s; unchanged: %s", names, ", ".join(unchanged) or "none")
     common = {"rendered_quarters": names, "unchanged_quarters": ", ".join(unchanged) or "none",
               "folder": MetadataValue.path(str(root))}
+    # what was rendered, per quarter, with links to open the files from the UI
+    per_quarter = MetadataValue.md("\n".join(
+        ["| quarter | practices | letters | board report | workbook | fingerprint |", "|---|---|---|---|---|---|"]
+        + [f"| {r.quarter} | {len(r.practices)} | {len(r.letters)} | [PDF]({r.board.path.as_uri()}) "
+           f"| [xlsx]({r.workbook.as_uri()}) | `{r.fingerprint}` |" for r in rendered]) if rendered
+        else "_nothing rendered in this run: every quarter's inputs were unchanged_")
     yield MaterializeResult(asset_key=PRACTICE.key, metadata={
-        **common, "files": sum(len(r.practices) for r in rendered),
-        "pages": sum(p.pages for r in rendered for p in r.practices)})
+        **common, "files": sum(len(r.practices) for r in rendered), "per_quarter": per_quarter,
+        "pages": sum(p.pages for r in rendered for p in r.practices),
+        **{f"folder_{r.quarter}": MetadataValue.url((r.folder / "praktijken").as_uri()) for r in rendered}})
     yield MaterializeResult(asset_key=BOARD.key, metadata={
-        **common, "files": len(rendered), "pages": sum(r.board.pages for r in rendered)})
+        **common, "files": len(rendered), "pages": sum(r.board.pages for r in rendered), "per_quarter": per_quarter,
+        **{f"board_report_{r.quarter}": MetadataValue.url(r.board.path.as_uri()) for r in rendered}})
     yield MaterializeResult(asset_key=LETTERS.key, metadata={
         **common, "files": sum(len(r.letters) for r in rendered),
         "letters": MetadataValue.md("\n".join(f"- `{p.path.relative_to(root)}`" for r in rendered for p in r.letters)
                                     or "_none rendered in this run_")})
     yield MaterializeResult(asset_key=WORKBOOK.key, metadata={
-        **common, "rows": sum(r.totals["rows"] for r in rendered),
+        **common, "rows": sum(r.totals["rows"] for r in rendered), "per_quarter": per_quarter,
+        **{f"workbook_{r.quarter}": MetadataValue.url(r.workbook.as_uri()) for r in rendered},
         **{f"settlement_total_eur_{r.quarter}": float(r.totals["settlement_total"]) for r in rendered}})
     yield AssetCheckResult(asset_key=PRACTICE.key, check_name=NO_PATIENT_DATA, passed=not leaks,
                            metadata={"documents_checked": checked, "documents_with_patient_ids": len(leaks),

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetSpec
+from dagster import AssetExecutionContext, AssetSpec, Output, TableColumn, TableSchema
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from cohaesie_pipeline.paths import DBT_PROJECT_DIR, warehouse_path
@@ -77,8 +77,38 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     os.environ["COHAESIE_WAREHOUSE_PATH"] = str(warehouse.resolved_path())
     args = ["build", "--vars", json.dumps(dbt_vars())]
     with warehouse.lock(context):
-        yield from dbt.cli(args, context=context).stream()
+        # held back until dbt is done: the column types and row counts are read from the warehouse, which the
+        # dbt process holds open for writing while it runs (DuckDB: one writer, and no reader beside it)
+        events = list(dbt.cli(args, context=context).stream())
+        with warehouse.connect(read_only=True) as con:
+            tables = table_metadata(con)
+    for event in events:
+        if isinstance(event, Output):
+            key = context.asset_key_for_output(event.output_name)
+            event = event.with_metadata({**event.metadata, **tables.get(tuple(key.path[-2:]), {})})
+        yield event
     prune_run_targets(dbt_project.project_dir / "target")
+
+
+def table_metadata(con) -> dict[tuple[str, str], dict]:
+    """Per (schema, table): the column names and types, and for tables the row count. Views get no count: a
+    count of an intermediate view recomputes the patient-level joins."""
+    cols = con.execute("""select table_schema, table_name, column_name, data_type from information_schema.columns
+                          where table_schema in ('staging', 'intermediate', 'marts', 'reference')
+                          order by table_schema, table_name, ordinal_position""").fetchall()
+    kinds = dict(((r[0], r[1]), r[2]) for r in con.execute(
+        """select table_schema, table_name, table_type from information_schema.tables
+           where table_schema in ('staging', 'intermediate', 'marts', 'reference')""").fetchall())
+    by_table: dict[tuple[str, str], list[TableColumn]] = {}
+    for schema, table, column, dtype in cols:
+        by_table.setdefault((schema, table), []).append(TableColumn(column, dtype))
+    out = {}
+    for key, columns in by_table.items():
+        meta = {"dagster/column_schema": TableSchema(columns=columns)}
+        if kinds.get(key) == "BASE TABLE":
+            meta["dagster/row_count"] = con.execute(f'select count(*) from "{key[0]}"."{key[1]}"').fetchone()[0]
+        out[key] = meta
+    return out
 
 
 KEEP_RUN_TARGETS = 5

@@ -4,6 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 EXAMPLES_PER_PROBLEM = 5
+# Columns holding patient identifiers: their values never appear in a message, a log or event metadata (a
+# BSN delivered by mistake least of all); the line number is enough to find the row.
+IDENTIFIER_COLUMNS = frozenset({"patientnummer"})
+WITHHELD = "(value withheld: patient identifier)"
 
 
 @dataclass(frozen=True)
@@ -15,10 +19,16 @@ class FileProblem:
     problem: str  # completes the sentence: "<value> ..." e.g. "is not an amount (expected e.g. 82,50)"
     total: int = 1  # rows in the file with this same problem (this one being the first example)
 
+    def __post_init__(self):
+        if self.column in IDENTIFIER_COLUMNS and self.value is not None:
+            object.__setattr__(self, "value", WITHHELD)
+
     def render(self) -> str:
         where = self.file
         if self.line is not None:
             where += f" line {self.line}"
+        if self.column and self.value == WITHHELD:
+            return f"{where}, column {self.column}: the value {self.problem} {WITHHELD}"
         if self.column and self.value is not None:
             return f"{where}, column {self.column}: '{self.value}' {self.problem}"
         if self.line is not None:

@@ -4,13 +4,19 @@ Below the coverage norm a practice is entitled only to the fees of assessed pati
 of grace patients): the quarter's settlement is the fees of assessed patients without care. Each quarter's
 amount and fees are spread evenly over its three months; a month belongs to the GP(s) holding the practice
 on its first day (policy footnote 1: a GP who took over or left is assessed only on the months held).
-Computation is exact (fractions); money is rounded half up to cents only on the final rows, with cents
-apportioned by largest remainder where several GPs share a practice-program-year so the rows add up exactly.
+Computation is exact (fractions); money is rounded half up to cents on each GP's own row, from its exact
+value (RULES.md). Where the GP rows of a practice-program then differ from the practice's rounded total by a
+cent, that difference is its own row in the rounding table, shown to finance on its own line.
+
+Fees of declared patients who could not be assessed, and of CVRM declarations next to a DM2 declaration, are
+never settled: they are spread over the GPs' months like the fees paid and shown as their own columns, for
+finance to judge.
 """
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -18,16 +24,23 @@ from fractions import Fraction
 import pandas as pd
 
 from cohaesie_pipeline.policy.config import Policy
+from cohaesie_pipeline.policy.holders import HolderIndex
 from cohaesie_pipeline.quarters import Quarter
 
 SETTLEMENT_COLUMNS = ["year", "practice_agb", "huisarts_agb", "huisarts_naam", "program", "months_held",
                       "quarters_included", "as_of_quarter", "fees_paid", "settlement_amount", "fees_entitled",
-                      "applied", "settlement_status", "policy_version", "input_fingerprint"]
-DETAIL_COLUMNS = ["quarter", "year", "practice_agb", "program", "declared_patients", "grace_patients",
-                  "assessed_patients", "patients_with_care", "patients_without_care", "coverage", "meets_norm",
-                  "fees_declared", "fees_without_care", "settlement_amount", "months_without_holder",
+                      "fees_not_assessable", "fees_double_declared", "applied", "settlement_status", "status_reason",
+                      "policy_version", "input_fingerprint"]
+DETAIL_COLUMNS = ["quarter", "year", "practice_agb", "program", "declared_patients", "double_declared_patients",
+                  "declared_not_assessable", "grace_patients", "assessed_patients", "patients_with_care",
+                  "patients_without_care", "coverage", "meets_norm", "fees_declared", "fees_double_declared",
+                  "fees_not_assessable", "fees_without_care", "settlement_amount", "months_without_holder",
                   "unassigned_amount", "as_of_quarter", "policy_version", "input_fingerprint"]
 RESERVE_COLUMNS = ["year", "practice_agb", "program", "reserved_amount", "as_of_quarter", "policy_version"]
+# per year x practice x program: the practice's rounded totals against the sum of its rounded GP rows
+ROUNDING_COLUMNS = ["year", "practice_agb", "program", "as_of_quarter", "amount", "practice_total", "gp_rows_total",
+                    "rounding_difference"]
+MONEY = ("fees", "amount", "not_assessable", "double_declared")
 
 CENT = Fraction(1, 100)
 
@@ -38,47 +51,11 @@ def round_half_up(x: Fraction) -> Decimal:
     return Decimal(int(cents)) / 100
 
 
-def apportion(values: list[Fraction]) -> list[Decimal]:
-    """Round each value to cents so they add up to the half-up rounded total (largest remainder)."""
-    total_cents = int((sum(values, Fraction(0)) * 100 * 2 + 1) // 2)
-    floors = [int((v * 100) // 1) for v in values]
-    rest = total_cents - sum(floors)
-    order = sorted(range(len(values)), key=lambda i: (-(values[i] * 100 - floors[i]), i))
-    for i in order[:max(rest, 0)]:
-        floors[i] += 1
-    return [Decimal(c) / 100 for c in floors]
-
-
 def quarter_settlement_amount(meets_norm: bool | None, fees_without_care: Decimal) -> Decimal:
     """Below the norm: the fees of assessed patients without care. At or above it, or not judged: nothing."""
     if meets_norm is None or pd.isna(meets_norm) or bool(meets_norm):
         return Decimal("0.00")
     return Decimal(fees_without_care)
-
-
-class _HolderIndex:
-    """Who held a practice on a day, from rows grouped by practice once (a pandas filter per month cost
-    seconds once every year is settled as of every quarter)."""
-
-    def __init__(self, holders: pd.DataFrame):
-        self.rows: dict[str, list[tuple]] = defaultdict(list)
-        for r in holders.itertuples():
-            until = None if r.held_until is None or pd.isna(r.held_until) else r.held_until
-            self.rows[r.practice_agb].append((r.held_from, until, r.gp_agb, r.gp_name))
-
-    def on(self, practice_agb: str, day: date) -> list[tuple[str, str]]:
-        return sorted((gp, name) for start, until, gp, name in self.rows.get(practice_agb, ())
-                      if start <= day and (until is None or until >= day))
-
-    def text(self, practice_agb: str, first: date, last: date) -> str:
-        """The practice's rows as seen through the months [first, last]: only what can change an assignment
-        of those months goes into a fingerprint (a later takeover date leaves an earlier quarter alone)."""
-        seen = []
-        for start, until, gp, name in self.rows.get(practice_agb, ()):
-            if start > last or (until is not None and until < first):
-                continue
-            seen.append(f"{gp}|{name}|{max(start, first)}|{'' if until is None or until >= last else until}")
-        return "\n".join(sorted(seen))
 
 
 def _digest(parts: list[str]) -> str:
@@ -109,12 +86,55 @@ def _steps_text(steps: pd.DataFrame) -> str:
     return "\n".join(sorted(f"{step}|{day}" for step, day in zip(steps.step, steps.step_date)))
 
 
-def step4_reached(steps: pd.DataFrame, practice_agb: str, program: str, by: date) -> bool:
-    if steps.empty:
-        return False
-    s = steps[(steps.practice_agb == practice_agb) & (steps.program == program)
-              & (steps.step == "4_financiele_verrekening") & (steps.step_date <= by)]
-    return len(s) > 0
+@dataclass(frozen=True)
+class Application:
+    """Whether a step 4 settles a year (RULES.md, Settlement: `applied`)."""
+    step4_date: date | None = None
+    step1_date: date | None = None
+    closed_by: tuple[str, date] | None = None  # a later compliment or new binding talk before the year's end
+
+    @property
+    def open_step4(self) -> bool:
+        return self.step4_date is not None and self.closed_by is None
+
+
+STEP_NL = {"3a_compliment": "compliment", "1_bindend_verbetergesprek": "nieuw bindend verbetergesprek"}
+
+
+def step4_application(key_steps: pd.DataFrame, year_end: date) -> Application:
+    """The latest step 4 on or before the year's end, the latest step 1 of its trajectory (on or before it), and
+    whether a compliment or a new step 1 after it (by the year's end) closed that trajectory. A step 4 applies to
+    its own year and later ones while its trajectory stays open."""
+    if key_steps.empty:
+        return Application()
+    s = key_steps[key_steps.step_date <= year_end]
+    fours = s[s.step == "4_financiele_verrekening"]
+    if fours.empty:
+        return Application()
+    step4 = max(fours.step_date)
+    ones = s[(s.step == "1_bindend_verbetergesprek") & (s.step_date <= step4)]
+    later = s[s.step.isin(STEP_NL) & (s.step_date > step4)].sort_values("step_date")
+    return Application(step4, max(ones.step_date) if len(ones) else None,
+                       (later.step.iloc[0], later.step_date.iloc[0]) if len(later) else None)
+
+
+def _nl(day: date) -> str:
+    return day.strftime("%d-%m-%Y")
+
+
+def applies_to(app: Application, gp_agb: str, holders_on_step1: list[tuple[str, str]]) -> tuple[bool, str]:
+    """(applied, reason): only an open step 4, and only for a GP who held the practice on the date of that
+    trajectory's latest step 1 (a successor was not party to the agreements)."""
+    if app.step4_date is None:
+        return False, "geen financiële verrekening (stap 4) vastgelegd"
+    if app.closed_by is not None:
+        step, day = app.closed_by
+        return False, f"traject afgesloten: {STEP_NL[step]} op {_nl(day)}"
+    if app.step1_date is None:
+        return False, f"geen bindend verbetergesprek (stap 1) vóór stap 4 van {_nl(app.step4_date)}"
+    if gp_agb not in {gp for gp, _ in holders_on_step1}:
+        return False, f"huisarts was geen praktijkhouder bij stap 1 op {_nl(app.step1_date)}: geen partij bij de afspraken"
+    return True, f"stap 4 op {_nl(app.step4_date)}; praktijkhouder sinds stap 1 op {_nl(app.step1_date)}"
 
 
 def register_date_for(year: int, as_of: Quarter) -> date:
@@ -126,13 +146,13 @@ def register_date_for(year: int, as_of: Quarter) -> date:
 
 def settle_year(year: int, as_of: Quarter, coverage: pd.DataFrame, holders: pd.DataFrame, steps: pd.DataFrame,
                 deliveries: pd.DataFrame, policy: Policy, register_as_of: date | None = None,
-                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Settlements of `year` as known after quarter `as_of`: the year's quarters up to `as_of` (all four when
     `as_of` lies in a later year: the final settlement), the register as of `register_as_of` (default:
     `register_date_for(year, as_of)`).
 
     coverage: practice_coverage rows; holders: stg_practice_holders; steps: stg_improvement_steps.
-    Returns (settlements per GP, quarter detail, reserve ledger).
+    Returns (settlements per GP, quarter detail, reserve ledger, rounding differences).
     """
     quarters = [q for q in (Quarter(year, i) for i in range(1, 5)) if q <= as_of]
     qnames = [str(q) for q in quarters]
@@ -140,37 +160,41 @@ def settle_year(year: int, as_of: Quarter, coverage: pd.DataFrame, holders: pd.D
     as_of_day = register_as_of or register_date_for(year, as_of)
     known_steps = steps[steps.step_date <= as_of_day] if len(steps) else steps
     year_end = date(year, 12, 31)
-    index = _HolderIndex(holders)
+    index = HolderIndex(holders)
     files = _DeliveryIndex(deliveries)
     steps_by_key = {k: g for k, g in known_steps.groupby(["practice_agb", "program"])} if len(known_steps) else {}
     no_steps = known_steps.iloc[0:0]
 
-    detail, per_gp = [], defaultdict(lambda: {"months": 0, "fees": Fraction(0), "amount": Fraction(0), "name": ""})
+    detail = []
+    per_gp = defaultdict(lambda: {"months": 0, "name": "", **{m: Fraction(0) for m in MONEY}})
     for r in cov.itertuples():
         q = Quarter.parse(r.quarter)
         amount = quarter_settlement_amount(r.meets_norm, r.fees_without_care)
-        monthly_amount = Fraction(amount) / 3
-        monthly_fees = Fraction(Decimal(r.fees_declared)) / 3
+        monthly = {"fees": Fraction(Decimal(r.fees_declared)) / 3, "amount": Fraction(amount) / 3,
+                   "not_assessable": Fraction(Decimal(r.fees_not_assessable)) / 3,
+                   "double_declared": Fraction(Decimal(r.fees_double_declared)) / 3}
         without_holder, unassigned = 0, Fraction(0)
         for month in q.months:
             gps = index.on(r.practice_agb, month)
             if not gps:
                 without_holder += 1
-                unassigned += monthly_amount
+                unassigned += monthly["amount"]
                 continue
             for gp_agb, gp_name in gps:  # co-holders share the month evenly
                 acc = per_gp[(r.practice_agb, gp_agb, r.program)]
                 acc["months"] += 1
-                acc["fees"] += monthly_fees / len(gps)
-                acc["amount"] += monthly_amount / len(gps)
                 acc["name"] = gp_name
+                for m in MONEY:
+                    acc[m] += monthly[m] / len(gps)
         detail.append({
             "quarter": r.quarter, "year": year, "practice_agb": r.practice_agb, "program": r.program,
-            "declared_patients": r.declared_patients, "grace_patients": r.grace_patients,
+            "declared_patients": r.declared_patients, "double_declared_patients": r.double_declared_patients,
+            "declared_not_assessable": r.declared_not_assessable, "grace_patients": r.grace_patients,
             "assessed_patients": r.assessed_patients, "patients_with_care": r.patients_with_care,
             "patients_without_care": r.assessed_patients - r.patients_with_care, "coverage": r.coverage,
             "meets_norm": None if pd.isna(r.meets_norm) else bool(r.meets_norm),
-            "fees_declared": Decimal(r.fees_declared), "fees_without_care": Decimal(r.fees_without_care),
+            "fees_declared": Decimal(r.fees_declared), "fees_double_declared": Decimal(r.fees_double_declared),
+            "fees_not_assessable": Decimal(r.fees_not_assessable), "fees_without_care": Decimal(r.fees_without_care),
             "settlement_amount": amount, "months_without_holder": without_holder,
             "unassigned_amount": round_half_up(unassigned), "as_of_quarter": str(as_of),
             "policy_version": policy.label,
@@ -178,34 +202,46 @@ def settle_year(year: int, as_of: Quarter, coverage: pd.DataFrame, holders: pd.D
                                                    policy.label),
         })
 
-    rows = []
+    rows, rounding = [], []
     groups = defaultdict(list)
     for (agb, gp, program), acc in per_gp.items():
         groups[(agb, program)].append((gp, acc))
     for (agb, program), items in sorted(groups.items()):
         items.sort(key=lambda x: x[0])
-        # apportion the settlement and the entitlement (both >= 0 exactly); fees paid is their sum, so a row
-        # never settles more than was paid, whatever the rounding
-        amounts = apportion([acc["amount"] for _, acc in items])
-        entitled = apportion([acc["fees"] - acc["amount"] for _, acc in items])
         key_steps = steps_by_key.get((agb, program), no_steps)
-        applied = step4_reached(key_steps, agb, program, year_end)
+        app = step4_application(key_steps, year_end)
+        step1_holders = index.on(agb, app.step1_date) if app.step1_date else []
         months = index.text(agb, date(year, 1, 1), quarters[-1].last_day)
+        if app.step1_date:  # who held the practice at the binding talk decides `applied`
+            months += "\nstep1:" + index.text(agb, app.step1_date, app.step1_date)
         fp = files.fingerprint(qnames, months + "\n" + _steps_text(key_steps), policy.label)
-        for (gp, acc), amount, keep in zip(items, amounts, entitled):
-            fee = amount + keep
+        for gp, acc in items:
+            # each GP row rounded from its own exact value (RULES.md); entitled is the difference, so it never
+            # exceeds what was paid
+            fee, amount = round_half_up(acc["fees"]), round_half_up(acc["amount"])
+            applied, reason = applies_to(app, gp, step1_holders)
+            status = "geen" if amount == 0 else ("toegepast" if applied else "potentieel")
             rows.append({
                 "year": year, "practice_agb": agb, "huisarts_agb": gp, "huisarts_naam": acc["name"], "program": program,
                 "months_held": acc["months"], "quarters_included": f"{qnames[0]}-{qnames[-1]}" if qnames else "",
                 "as_of_quarter": str(as_of), "fees_paid": fee, "settlement_amount": amount,
-                "fees_entitled": fee - amount, "applied": applied,
-                "settlement_status": "toegepast" if applied and amount > 0 else ("potentieel" if amount > 0 else "geen"),
+                "fees_entitled": fee - amount, "fees_not_assessable": round_half_up(acc["not_assessable"]),
+                "fees_double_declared": round_half_up(acc["double_declared"]), "applied": applied,
+                "settlement_status": status, "status_reason": "" if amount == 0 else reason,
                 "policy_version": policy.label, "input_fingerprint": fp,
             })
+        for m, label in (("fees", "fees_paid"), ("amount", "settlement_amount")):
+            total = round_half_up(sum((acc[m] for _, acc in items), Fraction(0)))
+            by_rows = sum((round_half_up(acc[m]) for _, acc in items), Decimal("0.00"))
+            if total != by_rows:
+                rounding.append({"year": year, "practice_agb": agb, "program": program, "as_of_quarter": str(as_of),
+                                 "amount": label, "practice_total": total, "gp_rows_total": by_rows,
+                                 "rounding_difference": total - by_rows})
     settlements = pd.DataFrame(rows, columns=SETTLEMENT_COLUMNS)
     reserve = (settlements[settlements.applied & (settlements.settlement_amount > 0)]
                .groupby(["year", "practice_agb", "program"], as_index=False)["settlement_amount"].sum()
                .rename(columns={"settlement_amount": "reserved_amount"}))
     reserve["as_of_quarter"] = str(as_of)
     reserve["policy_version"] = policy.label
-    return settlements, pd.DataFrame(detail, columns=DETAIL_COLUMNS), reserve[RESERVE_COLUMNS]
+    return (settlements, pd.DataFrame(detail, columns=DETAIL_COLUMNS), reserve[RESERVE_COLUMNS],
+            pd.DataFrame(rounding, columns=ROUNDING_COLUMNS))

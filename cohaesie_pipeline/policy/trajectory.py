@@ -9,6 +9,8 @@ from datetime import date, timedelta
 import pandas as pd
 
 from cohaesie_pipeline.policy.config import Policy
+from cohaesie_pipeline.policy.holders import HolderIndex
+from cohaesie_pipeline.policy.wording import Wording
 from cohaesie_pipeline.quarters import Quarter, add_months
 
 STEP_ORDER = {"1_bindend_verbetergesprek": 1, "2_intensief_traject": 2, "3a_compliment": 3,
@@ -16,7 +18,7 @@ STEP_ORDER = {"1_bindend_verbetergesprek": 1, "2_intensief_traject": 2, "3a_comp
 TALK_NAMES = {"1_bindend_verbetergesprek": "bindend verbetergesprek",
               "3b_functioneringsgesprek": "functioneringsgesprek"}
 COLUMNS = ["quarter", "peildatum", "practice_agb", "program", "status", "underperformer_since", "current_step",
-           "step_date", "confirmed_on", "next_action", "due_date", "overdue", "days_overdue", "improvement_reached",
+           "step_date", "step1_date", "holder_changed_since_step1", "confirmed_on", "next_action", "due_date", "overdue", "days_overdue", "improvement_reached",
            "explanation_nl", "policy_version"]
 
 
@@ -84,8 +86,17 @@ def next_action(steps: pd.DataFrame, status: str | None, peildatum: date, improv
     return NextAction("geen", None)
 
 
-def explain(action: NextAction, last_step: str | None, peildatum: date, overdue_days: int | None) -> str:
-    """A Dutch one-liner for the board."""
+def explain(action: NextAction, last_step: str | None, peildatum: date, overdue_days: int | None,
+            holder_changed_since: date | None = None, final_term: str = "") -> str:
+    """A Dutch one-liner for the board. `final_term`: the policy's final period in words (policy/wording)."""
+    text = _explain(action, last_step, overdue_days, final_term)
+    if holder_changed_since is not None:
+        text += (f"; let op: andere praktijkhouder dan bij het bindend verbetergesprek van "
+                 f"{holder_changed_since.strftime('%d-%m-%Y')}")
+    return text
+
+
+def _explain(action: NextAction, last_step: str | None, overdue_days: int | None, final_term: str) -> str:
     late = f" ({overdue_days} dagen te laat)" if overdue_days else ""
     due = action.due.strftime("%d-%m-%Y") if action.due else ""
     a = action.action
@@ -101,7 +112,7 @@ def explain(action: NextAction, last_step: str | None, peildatum: date, overdue_
     if a == "3b_functioneringsgesprek":
         return f"onvoldoende verbetering na intensief traject: functioneringsgesprek plannen{late}"
     if a == "4_financiele_verrekening":
-        return f"geen verbetering na laatste drie maanden: financiële verrekening{late}"
+        return f"geen verbetering na de laatste {final_term}: financiële verrekening{late}"
     if a == "1_bindend_verbetergesprek":
         return f"minder presterend: bindend verbetergesprek plannen vóór {due}{late}"
     if a == "gegevens_controleren":
@@ -116,13 +127,16 @@ def explain(action: NextAction, last_step: str | None, peildatum: date, overdue_
 def trajectories(quarter: Quarter, steps: pd.DataFrame, classification: pd.DataFrame,
                  key_rates: dict[tuple[str, str], dict[str, float]],
                  lagging_at: dict[tuple[str, str, str], dict[str, float]], policy: Policy,
-                 underperformer_since: dict[tuple[str, str], Quarter] | None = None) -> pd.DataFrame:
+                 underperformer_since: dict[tuple[str, str], Quarter] | None = None,
+                 holders: HolderIndex | None = None) -> pd.DataFrame:
     """One row per practice-program with data (classification of `quarter`) or register steps.
 
     key_rates[(agb, program)]: key indicator rates in `quarter`.
     lagging_at[(quarter, agb, program)]: rates of the key indicators lagging in that quarter.
     underperformer_since[(agb, program)]: first quarter of the current unbroken underperformer run (default:
     this quarter).
+    holders: who held each practice when; with it a row says whether the holder on the peildatum differs from the
+    holder on the date of the latest step 1 (a new GP was not party to the agreements).
     """
     underperformer_since = underperformer_since or {}
     peil = quarter.peildatum
@@ -147,15 +161,20 @@ def trajectories(quarter: Quarter, steps: pd.DataFrame, classification: pd.DataF
         overdue = act.due is not None and peil > act.due
         days = (peil - act.due).days if overdue else None
         last = s.iloc[-1] if len(s) else None
+        step1 = ones.step_date.iloc[-1] if len(ones) else None
+        changed = (holders is not None and step1 is not None
+                   and {g for g, _ in holders.on(agb, step1)} != {g for g, _ in holders.on(agb, peil)})
         out.append({
             "quarter": str(quarter), "peildatum": peil, "practice_agb": agb, "program": program, "status": st,
             "underperformer_since": None if since is None else str(since),
             "current_step": None if last is None else last.step,
             "step_date": None if last is None else last.step_date,
+            "step1_date": step1, "holder_changed_since_step1": changed,
             "confirmed_on": None if last is None or pd.isna(last.confirmed_on) else last.confirmed_on,
             "next_action": act.action, "due_date": act.due, "overdue": overdue, "days_overdue": days,
             "improvement_reached": improved if len(s) else None,
-            "explanation_nl": explain(act, None if last is None else last.step, peil, days),
+            "explanation_nl": explain(act, None if last is None else last.step, peil, days, step1 if changed else None,
+                                      Wording.of(policy).final),
             "policy_version": policy.label,
         })
     return pd.DataFrame(out, columns=COLUMNS)

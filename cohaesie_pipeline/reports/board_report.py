@@ -8,6 +8,7 @@ from decimal import Decimal
 import pandas as pd
 
 from cohaesie_pipeline.policy.config import Policy
+from cohaesie_pipeline.policy.wording import Wording
 from cohaesie_pipeline.quarters import add_months
 from cohaesie_pipeline.reports import charts
 from cohaesie_pipeline.reports import format as f
@@ -65,9 +66,11 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
         gap = rows.pivot(index="practice_agb", columns="indicator_code", values="gap_abs").reindex(index=agbs, columns=codes)
         den = rows.pivot(index="practice_agb", columns="indicator_code", values="denominator").reindex(index=agbs, columns=codes)
         suppressed = (den < sup).to_numpy()  # 0 included: nothing to show either
+        lagging = rows.pivot(index="practice_agb", columns="indicator_code", values="lagging").reindex(
+            index=agbs, columns=codes).fillna(False).astype(bool)
         heatmaps.append({"program": program, **charts.heatmap(
             (gap * 100).to_numpy().tolist(), suppressed.tolist(), [names.get(a, a) for a in agbs],
-            [labels[c] for c in codes])})
+            [labels[c] for c in codes], lagging.to_numpy().tolist())})
 
     cls = data.classification[data.classification.quarter == q]
     status_groups = []
@@ -135,7 +138,7 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
     headlines = [
         f"{len(under)} praktijk-programma's minder presterend, {len(status_groups[2]['rows'])} verbeterend, "
         f"{len(status_groups[3]['rows'])} aandacht, {len(status_groups[1]['rows'])} achter zonder bezoeken.",
-        f"{len(below)} praktijk-programma's onder de 90%-norm; potentiële verrekening {f.euro(total)}, "
+        f"{len(below)} praktijk-programma's onder de {Wording.of(policy).norm_label}; potentiële verrekening {f.euro(total)}, "
         f"toegepast {f.euro(applied)}.",
         f"{sum(1 for t in trajectories if t['overdue'])} acties in verbetertrajecten zijn te laat.",
     ]
@@ -155,5 +158,5 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
         or "geen", "missing_practices": [names[a] for a in sorted(names) if a not in delivered],
         "quality": [{"description": r.description_nl, "practices": int(r.practices), "rows": f.num(r.rows)}
                     for r in dq.itertuples()],
-        "national_note": national_note(data),
+        "national_note": national_note(data), "rule": Wording.of(policy),
     }

@@ -173,8 +173,9 @@ HEATMAP_GRID_WIDTH_MM = 128.0
 _CELL_W, _CELL_H, _HEAD_H = 46.0, 11.0, 100.0
 
 
-def heatmap(matrix, suppressed, row_labels: list[str], col_labels: list[str]) -> dict:
-    """Gap to the national average in percentage points; suppressed cells (n < threshold) hatched.
+def heatmap(matrix, suppressed, row_labels: list[str], col_labels: list[str], lagging=None) -> dict:
+    """Gap to the national average in percentage points; suppressed cells (n < threshold) hatched; "!" on the
+    cells lagging by the policy's rule (`lagging`, from the mart: relative to national, not a fixed pp band).
 
     The grid and its rotated column headers are one image, drawn HEATMAP_GRID_WIDTH_MM wide (the same scale
     for every program); the practice names are HTML cells of row_mm each beside it, and the colour legend
@@ -194,7 +195,7 @@ def heatmap(matrix, suppressed, row_labels: list[str], col_labels: list[str]) ->
             for lo, hi, color in _BANDS:
                 if lo <= v < hi:
                     bands[color].append(cell)
-            if v <= -20:
+            if lagging is not None and lagging[i][j]:
                 marks.append(_text(x0 + _CELL_W / 2, y0 + 8, "!", 7, "middle", "white", "bold"))
     out = [f'<path d="{"".join(cells)}" fill="{color}"/>' for color, cells in bands.items() if cells]
     if hatched:

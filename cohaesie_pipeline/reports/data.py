@@ -33,6 +33,7 @@ class QuarterData:
     settlements: pd.DataFrame  # year of the quarter (year to date)
     settlement_detail: pd.DataFrame
     reserve: pd.DataFrame
+    rounding: pd.DataFrame  # where the GP rows differ from the practice total by a cent
     quality: pd.DataFrame  # data_quality_findings, this quarter
     visits: pd.DataFrame
     steps: pd.DataFrame
@@ -75,6 +76,8 @@ def load_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> QuarterDat
                                      where as_of_quarter = ? and year = ?""", [q, quarter.year]),
         reserve=_q(con, "select * from marts.settlement_reserve_as_of where as_of_quarter = ? and year = ?",
                    [q, quarter.year]),
+        rounding=_q(con, "select * from marts.settlement_rounding_as_of where as_of_quarter = ? and year = ?",
+                    [q, quarter.year]),
         quality=_q(con, "select * from marts.data_quality_findings where quarter = ?", [q]),
         visits=_q(con, "select * from staging.stg_practice_visits where visited_on < ?", [peil]),
         # a confirmation sent after the peildatum did not exist yet (policy/trajectory.register_as_of)

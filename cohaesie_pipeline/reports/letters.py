@@ -6,7 +6,9 @@ from datetime import date
 
 import pandas as pd
 
+from cohaesie_pipeline.policy.config import Policy
 from cohaesie_pipeline.policy.trajectory import register_as_of
+from cohaesie_pipeline.policy.wording import Wording
 from cohaesie_pipeline.quarters import add_months
 from cohaesie_pipeline.reports import format as f
 from cohaesie_pipeline.reports.data import PROGRAM_NAMES, QuarterData, gp_names_on
@@ -35,7 +37,7 @@ def letter_events(data: QuarterData) -> pd.DataFrame:
     return relevant[recent | unconfirmed].sort_values(["practice_agb", "program", "step_date"])
 
 
-def letter_context(data: QuarterData, event, produced: date, fingerprint: str = "") -> dict:
+def letter_context(data: QuarterData, event, produced: date, policy: Policy, fingerprint: str = "") -> dict:
     p = data.practices.set_index("practice_agb").loc[event.practice_agb]
     gps = gp_names_on(data.holders, event.practice_agb, event.step_date) or ["de praktijkhouder"]
     program = PROGRAM_NAMES.get(event.program, event.program)
@@ -50,7 +52,8 @@ def letter_context(data: QuarterData, event, produced: date, fingerprint: str = 
         ]
     else:
         talk = "het bindend verbetergesprek" if event.step.startswith("1_") else "het functioneringsgesprek"
-        term = "zes maanden" if event.step.startswith("1_") else "drie maanden"
+        rule = Wording.of(policy)
+        term = rule.intensive if event.step.startswith("1_") else rule.final
         paragraphs = [
             f"Op {when} voerden wij met u {talk} over de zorg voor patiënten met {program.lower()} in uw praktijk. "
             f"Met deze brief bevestigen wij, zoals het beleid minder presterende praktijken voorschrijft, schriftelijk "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from cohaesie_pipeline.policy.config import Policy
+from cohaesie_pipeline.policy.wording import Wording
 from cohaesie_pipeline.reports import charts
 from cohaesie_pipeline.reports import format as f
 from cohaesie_pipeline.reports.data import PROGRAM_NAMES, PROGRAM_ORDER, QuarterData
@@ -106,9 +107,9 @@ def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, pol
     if f.missing(coverage):
         norm_short, norm_text = "niet beoordeeld", "Niet beoordeeld (geen beoordeelde patiënten)"
     elif c["meets_norm"]:
-        norm_short, norm_text = "voldoet", f"Voldoet aan de norm van {f.pct(policy.coverage_norm, 0)}"
+        norm_short, norm_text = "voldoet", f"Voldoet aan de norm van {Wording.of(policy).norm}"
     else:
-        norm_short, norm_text = "onder norm", f"Onder de norm van {f.pct(policy.coverage_norm, 0)}"
+        norm_short, norm_text = "onder norm", f"Onder de norm van {Wording.of(policy).norm}"
     count = (lambda k: f.num(None if c is None else c[k]))  # noqa: E731
     return {
         "code": program, "name": PROGRAM_NAMES[program], "light": light, "light_label": f.LIGHT_LABEL[light],
@@ -117,6 +118,9 @@ def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, pol
         "coverage_pct": f.pct(coverage), "norm_text": norm_text, "norm_short": norm_short,
         "with_care": count("patients_with_care"), "assessed": count("assessed_patients"),
         "empty": count("empty_records"), "grace": count("grace_patients"), "declared": count("declared_patients"),
+        # shown only when there are any: a practice's own counts (its own report)
+        "not_assessable": "" if c is None or not c["declared_not_assessable"] else count("declared_not_assessable"),
+        "double_declared": "" if c is None or not c["double_declared_patients"] else count("double_declared_patients"),
         "step_nl": "–" if t is None or f.missing(t["current_step"]) else
         f"{f.STEP_NL[t['current_step']]} ({f.datum(t['step_date'])})",
         "action_nl": "–" if t is None else (t["explanation_nl"] if t["next_action"] != "geen" else "geen actie"),
@@ -129,6 +133,8 @@ def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, pol
     }
 
 
+# what the practice report lists as a change since last quarter: a presentation choice, not a policy rule
+NOTABLE_CHANGE = 0.05
 KIND_NL = {"proces": "Procesindicatoren", "uitkomst": "Uitkomstindicatoren"}
 
 
@@ -140,7 +146,7 @@ def _changes(data: QuarterData, look: _Lookups, agb: str, programs: list[str]) -
         a = {r["indicator_code"]: r for r in mine if r["quarter"] == prev_q}
         for r in (r for r in mine if r["quarter"] == data.q):
             before = a.get(r["indicator_code"])
-            if before and not f.missing(before["rate"]) and not f.missing(r["rate"]) and abs(r["rate"] - before["rate"]) >= 0.05:
+            if before and not f.missing(before["rate"]) and not f.missing(r["rate"]) and abs(r["rate"] - before["rate"]) >= NOTABLE_CHANGE:
                 out.append(f"{program}: {r['indicator_name']} {f.pct(before['rate'])} → {f.pct(r['rate'])} "
                            f"({f.pp(r['rate'] - before['rate'])})")
         s0, s1 = look.status.get((agb, program, prev_q)), look.status.get((agb, program, data.q))
@@ -151,7 +157,7 @@ def _changes(data: QuarterData, look: _Lookups, agb: str, programs: list[str]) -
                 and abs(c1["coverage"] - c0["coverage"]) >= 0.02:
             out.append(f"{program}: dekking {f.pct(c0['coverage'])} → {f.pct(c1['coverage'])}")
     if not out and prev_q in look.quarters:
-        out.append("Geen grote veranderingen (minder dan 5 procentpunt) sinds vorig kwartaal.")
+        out.append(f"Geen grote veranderingen (minder dan {f.pp(NOTABLE_CHANGE, 0).lstrip('+')}) sinds vorig kwartaal.")
     return out
 
 
@@ -169,8 +175,5 @@ def practice_context(data: QuarterData, agb: str, policy: Policy, produced: date
         "programs": [_program_view(data, look, agb, pr, policy) for pr in programs],
         "changes": _changes(data, look, agb, programs),
         "trend_period": f.period(look.quarters),
-        "lag_pct": f.pct(policy.lag_threshold, 0), "norm_pct": f.pct(policy.coverage_norm, 0),
-        "min_den": policy.min_denominator, "grace_months": policy.grace_months, "window": policy.window_months,
-        "care_rule": "minstens één kernmeting" if policy.care_rule == "any" else "alle kernmetingen",
-        "policy_version": policy.label, "national_note": national_note(data), "files": files or "–",
+        "rule": Wording.of(policy), "policy_version": policy.label, "national_note": national_note(data), "files": files or "–",
     }

@@ -146,7 +146,7 @@ def render_letters(data: QuarterData, policy: Policy, out: Path, produced: date)
     if folder.exists():
         shutil.rmtree(folder)
     fingerprint = render_fingerprint(data, policy)
-    return [render_pdf("letter.html.j2", letter_context(data, ev, produced, fingerprint), folder / letter_filename(ev))
+    return [render_pdf("letter.html.j2", letter_context(data, ev, produced, policy, fingerprint), folder / letter_filename(ev))
             for ev in letter_events(data).itertuples()]
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import xlsxwriter
 
 from cohaesie_pipeline.policy.config import Policy
+from cohaesie_pipeline.policy.wording import Wording
 from cohaesie_pipeline.reports.data import QuarterData
 from cohaesie_pipeline.reports.fingerprint import render_fingerprint
 
@@ -38,7 +39,7 @@ def _sheet(wb, name: str, df: pd.DataFrame, headers: dict[str, str], money: set[
         for j, c in enumerate(cols):
             if c in money:
                 col = xlsxwriter.utility.xl_col_to_name(j)
-                total = sum((Decimal(str(v)) for v in df[c]), Decimal(0))
+                total = sum((Decimal(str(v)) for v in df[c] if not pd.isna(v)), Decimal(0))
                 ws.write_formula(total_row, j, f"=SUBTOTAL(109,{col}2:{col}{n + 1})", fmt["money_total"], float(total))
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(n, 1), len(cols) - 1)
@@ -48,8 +49,24 @@ def _sheet(wb, name: str, df: pd.DataFrame, headers: dict[str, str], money: set[
 def write_workbook(path: Path, data: QuarterData, policy: Policy) -> dict:
     names = data.practices.set_index("practice_agb").practice_name.to_dict()
     s = data.settlements.copy()
+    # a cent between the GP rows (each rounded from its own exact value) and the practice total: its own line,
+    # with the difference in fees paid and in settlement each in its own column
+    if len(data.rounding):
+        diffs: dict[tuple, dict[str, Decimal]] = {}
+        for r in data.rounding.itertuples():  # Decimals kept exact (a pivot would turn them into floats)
+            diffs.setdefault((r.year, r.practice_agb, r.program), {})[r.amount] = Decimal(str(r.rounding_difference))
+        zero = Decimal("0.00")
+        lines = pd.DataFrame([{
+            "year": year, "practice_agb": agb, "huisarts_agb": "", "huisarts_naam": "Afrondingsverschil",
+            "program": program, "fees_paid": d.get("fees_paid", zero), "settlement_amount": d.get("settlement_amount", zero),
+            "fees_entitled": d.get("fees_paid", zero) - d.get("settlement_amount", zero),
+            "fees_not_assessable": zero, "fees_double_declared": zero,
+            "settlement_status": "afronding", "status_reason": "afgerond praktijktotaal min som van de huisartsregels"}
+            for (year, agb, program), d in sorted(diffs.items())])
+        s = pd.concat([s, lines], ignore_index=True)
     s["practice_name"] = s.practice_agb.map(names)
-    s = s.sort_values(["practice_agb", "program", "huisarts_agb"])
+    s["_rounding"] = s.huisarts_agb == ""
+    s = s.sort_values(["practice_agb", "program", "_rounding", "huisarts_agb"])
     d = data.settlement_detail.copy()
     d["practice_name"] = d.practice_agb.map(names)
     d = d.sort_values(["quarter", "practice_agb", "program"])
@@ -61,23 +78,30 @@ def write_workbook(path: Path, data: QuarterData, policy: Policy) -> dict:
            "money": wb.add_format({"num_format": "€ #,##0.00"}),
            "money_total": wb.add_format({"num_format": "€ #,##0.00", "bold": True, "top": 1}),
            "pct": wb.add_format({"num_format": "0.0%"}), "total": wb.add_format({"bold": True, "top": 1})}
-    widths = {"practice_name": 36, "huisarts_naam": 22, "input_fingerprint": 26, "policy_version": 22}
+    widths = {"practice_name": 36, "huisarts_naam": 22, "input_fingerprint": 26, "policy_version": 22,
+              "status_reason": 48}
     _sheet(wb, "Verrekeningen", s, {
         "year": "Jaar", "practice_agb": "Praktijk AGB", "practice_name": "Praktijk", "huisarts_agb": "Huisarts AGB",
         "huisarts_naam": "Huisarts", "program": "Programma", "months_held": "Maanden praktijkhouder",
         "quarters_included": "Kwartalen", "fees_paid": "Vergoeding betaald", "settlement_amount": "Verrekening",
-        "fees_entitled": "Recht op vergoeding", "settlement_status": "Status", "applied": "Toegepast (stap 4)",
+        "fees_entitled": "Recht op vergoeding", "fees_not_assessable": "Vergoeding niet te beoordelen (apart)",
+        "fees_double_declared": "Vergoeding CVRM naast DM2 (apart)", "settlement_status": "Status",
+        "applied": "Toegepast (stap 4)", "status_reason": "Reden status",
         "policy_version": "Beleidsversie", "input_fingerprint": "Invoer (vingerafdruk)"},
-        {"fees_paid", "settlement_amount", "fees_entitled"}, set(), fmt, widths)
+        {"fees_paid", "settlement_amount", "fees_entitled", "fees_not_assessable", "fees_double_declared"}, set(),
+        fmt, widths)
     _sheet(wb, "Kwartaaldetail", d, {
         "quarter": "Kwartaal", "practice_agb": "Praktijk AGB", "practice_name": "Praktijk", "program": "Programma",
-        "declared_patients": "Gedeclareerd", "grace_patients": "Nieuw (niet beoordeeld)",
+        "declared_patients": "Gedeclareerd", "double_declared_patients": "CVRM naast DM2",
+        "declared_not_assessable": "Niet te beoordelen", "grace_patients": "Nieuw (niet beoordeeld)",
         "assessed_patients": "Beoordeeld", "patients_with_care": "Met zorg", "patients_without_care": "Zonder zorg",
         "coverage": "Dekking", "meets_norm": "Voldoet aan norm", "fees_declared": "Vergoeding gedeclareerd",
+        "fees_double_declared": "Vergoeding CVRM naast DM2", "fees_not_assessable": "Vergoeding niet te beoordelen",
         "fees_without_care": "Vergoeding zonder zorg", "settlement_amount": "Verrekening kwartaal",
         "months_without_holder": "Maanden zonder praktijkhouder", "unassigned_amount": "Niet toegewezen",
         "input_fingerprint": "Aanlevering (vingerafdruk)"},
-        {"fees_declared", "fees_without_care", "settlement_amount", "unassigned_amount"}, {"coverage"}, fmt, widths)
+        {"fees_declared", "fees_double_declared", "fees_not_assessable", "fees_without_care", "settlement_amount",
+         "unassigned_amount"}, {"coverage"}, fmt, widths)
     _sheet(wb, "Reserve", r, {"year": "Jaar", "practice_agb": "Praktijk AGB", "practice_name": "Praktijk",
                               "program": "Programma", "reserved_amount": "Gereserveerd voor verbetering"},
            {"reserved_amount"}, set(), fmt, widths)
@@ -86,15 +110,24 @@ def write_workbook(path: Path, data: QuarterData, policy: Policy) -> dict:
     lines = [
         f"Verrekeningen {data.quarter.year} tot en met {data.q}, zoals bekend na {data.q}. Beleidsversie {policy.label}. "
         f"Kenmerk invoer: {render_fingerprint(data, policy)}.",
-        f"Regel (contract art. 4.17): bij een dekking onder {policy.coverage_norm:.0%} heeft de praktijk alleen recht "
+        f"Regel (contract art. 4.17): bij een dekking onder {Wording.of(policy).norm} heeft de praktijk alleen recht "
         "op de vergoeding van beoordeelde patiënten die zorg kregen (en van nieuwe patiënten); de verrekening is de "
         "vergoeding van beoordeelde patiënten zonder zorg.",
         "Een kwartaal wordt gelijk over zijn drie maanden verdeeld; een maand hoort bij de huisarts(en) die op de "
         "eerste dag van die maand praktijkhouder was (gedeeld bij meerdere praktijkhouders).",
-        "Afronding: exact gerekend, op de laatste regel half omhoog op centen; bij meerdere huisartsen in één "
-        "praktijk-programma-jaar zo verdeeld dat de regels precies optellen tot het praktijktotaal.",
+        "Niet te beoordelen: gedeclareerde patiënten die niet in het patiëntenbestand staan, op de peildatum niet "
+        "ingeschreven zijn of de specialist als hoofdbehandelaar hebben, tellen niet mee in de dekking en niet als "
+        "'zonder zorg'. Hun vergoeding staat apart ('Vergoeding niet te beoordelen'), net als een CVRM-declaratie "
+        "naast een DM2-declaratie in hetzelfde kwartaal ('Vergoeding CVRM naast DM2'); beide worden niet "
+        "verrekend maar ter beoordeling aan financiën getoond.",
+        "Afronding: exact gerekend; elke huisartsregel wordt vanuit zijn eigen exacte bedrag half omhoog op centen "
+        "afgerond. Wijkt de som van de huisartsregels daardoor een cent af van het afgeronde praktijktotaal, dan "
+        "staat dat verschil op een eigen regel 'Afrondingsverschil'.",
         "Status 'toegepast': stap 4 (financiële verrekening) in het verbetertraject bereikt vóór het einde van het "
-        "jaar; 'potentieel': berekend, niet geboekt. Toegepast geld wordt gereserveerd voor verbetering van de zorg.",
+        "jaar, in een traject dat nog open is (geen later compliment of nieuw bindend verbetergesprek), en alleen "
+        "voor een huisarts die praktijkhouder was op de datum van het bindend verbetergesprek (stap 1) van dat "
+        "traject; een opvolger was geen partij bij de afspraken. 'Potentieel': berekend, niet geboekt; de reden "
+        "staat in de kolom 'Reden status'. Toegepast geld wordt gereserveerd voor verbetering van de zorg.",
         "De vingerafdruk van een regel identificeert alles waaruit hij is berekend: de aangeleverde bestanden "
         "(sha256-inhoudshashes), de registerregels (praktijkhouders, verbetertraject) en de beleidsversie.",
     ]

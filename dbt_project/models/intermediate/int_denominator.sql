@@ -15,6 +15,7 @@ flagged as (
         program,
         source_line,
         birth_year,
+        enrolment_start,
         year(peildatum) - birth_year as age_on_peildatum,
         enrolment_start <= peildatum and (enrolment_end is null or enrolment_end >= peildatum) as is_active,
         main_practitioner = 'SP' as is_specialist,

@@ -29,12 +29,11 @@ findings as (
     group by all
 
     union all
-    select d.quarter, d.practice_agb, 'declared_not_enrolled', 'declaraties', min(d.source_line), count(*)
-    from q_declarations as d
-    left join enrolment as e
-        on e.quarter = d.quarter and e.patient_id = d.patient_id and e.program = d.program
-        and e.practice_agb = d.practice_agb and e.is_active
-    where e.patient_id is null
+    -- declared but not assessable (RULES.md, Coverage): one finding per reason, the same patients whose fees
+    -- finance sees as fees_not_assessable
+    select quarter, practice_agb, 'declared_' || not_assessed_reason, 'declaraties', min(source_line), count(*)
+    from {{ ref('int_patient_coverage') }}
+    where assessment = 'not_assessable'
     group by all
 
     union all
@@ -81,8 +80,13 @@ select
     f.practice_agb,
     f.finding,
     case f.finding
-        when 'dm2_and_cvrm_declared' then 'Patiënt gedeclareerd voor zowel DM2 als CVRM (CVRM-zorg valt onder DM2)'
-        when 'declared_not_enrolled' then 'Gedeclareerd, maar niet ingeschreven in het programma op de peildatum'
+        when 'dm2_and_cvrm_declared'
+            then 'Patiënt gedeclareerd voor zowel DM2 als CVRM (CVRM-zorg valt onder DM2): CVRM-vergoeding apart'
+        when 'declared_not_in_patients' then 'Gedeclareerd, maar niet in het patiëntenbestand: niet te beoordelen, vergoeding apart'
+        when 'declared_not_enrolled_on_peildatum'
+            then 'Gedeclareerd, maar niet ingeschreven in het programma op de peildatum: niet te beoordelen, vergoeding apart'
+        when 'declared_specialist_main_practitioner'
+            then 'Gedeclareerd, maar specialist is hoofdbehandelaar: niet te beoordelen, vergoeding apart'
         when 'enrolled_not_declared' then 'Ingeschreven (hoofdbehandelaar huisarts), maar niet gedeclareerd'
         when 'unknown_measurement_code' then 'Meetwaarde met een onbekend bepalingnummer'
         when 'non_numeric_value' then 'Niet-numerieke uitslag bij een numerieke bepaling'

@@ -1,5 +1,6 @@
--- Per quarter x practice x program: the 90% norm of contract art. 4.17 (RULES.md, Coverage), with the fee
--- amounts the settlement rule needs.
+-- Per quarter x practice x program: the coverage norm of contract art. 4.17 (RULES.md, Coverage), with the
+-- fee amounts the settlement rule and finance need. Declared = double_declared + not_assessable + grace +
+-- assessed; fees likewise.
 with patients as (
     select * from {{ ref('int_patient_coverage') }}
 ),
@@ -10,16 +11,20 @@ per_practice as (
         practice_agb,
         program,
         count(*) as declared_patients,
-        count(*) filter (where is_grace) as grace_patients,
-        count(*) filter (where not is_grace) as assessed_patients,
-        count(*) filter (where not is_grace and received_care) as patients_with_care,
-        count(*) filter (where not_enrolled) as declared_not_enrolled,
+        count(*) filter (where assessment = 'double_declared') as double_declared_patients,
+        count(*) filter (where assessment = 'not_assessable') as declared_not_assessable,
+        count(*) filter (where assessment = 'grace') as grace_patients,
+        count(*) filter (where assessment = 'assessed') as assessed_patients,
+        count(*) filter (where assessment = 'assessed' and received_care) as patients_with_care,
         cast(sum(fee_amount) as decimal(12, 2)) as fees_declared,
-        cast(coalesce(sum(fee_amount) filter (where is_grace), 0) as decimal(12, 2)) as fees_grace,
-        cast(coalesce(sum(fee_amount) filter (where not is_grace and received_care), 0) as decimal(12, 2))
+        {% for kind in ['double_declared', 'not_assessable', 'grace'] -%}
+        cast(coalesce(sum(fee_amount) filter (where assessment = '{{ kind }}'), 0) as decimal(12, 2))
+            as fees_{{ kind }},
+        {% endfor -%}
+        cast(coalesce(sum(fee_amount) filter (where assessment = 'assessed' and received_care), 0) as decimal(12, 2))
             as fees_with_care,
-        cast(coalesce(sum(fee_amount) filter (where not is_grace and not received_care), 0) as decimal(12, 2))
-            as fees_without_care
+        cast(coalesce(sum(fee_amount) filter (where assessment = 'assessed' and not received_care), 0)
+             as decimal(12, 2)) as fees_without_care
     from patients
     group by all
 )
@@ -30,11 +35,12 @@ select
     practice_agb,
     program,
     declared_patients,
+    double_declared_patients,
+    declared_not_assessable,
     grace_patients,
     assessed_patients,
     patients_with_care,
     assessed_patients - patients_with_care as empty_records,
-    declared_not_enrolled,
     case when assessed_patients > 0 then patients_with_care / assessed_patients end as coverage,
     -- exact: patients_with_care >= norm * assessed, in decimals; no assessed patients: not judged
     case when assessed_patients > 0
@@ -42,6 +48,8 @@ select
               >= cast({{ var('coverage_norm') }} as decimal(18, 6)) * assessed_patients
     end as meets_norm,
     fees_declared,
+    fees_double_declared,
+    fees_not_assessable,
     fees_grace,
     fees_with_care,
     fees_without_care,
