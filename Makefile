@@ -8,7 +8,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 UI_PORT ?= 3000
 
-.PHONY: setup run test ui bench bench-reports lint clean
+.PHONY: setup run test test-ui ui bench bench-reports lint clean
 
 setup: $(STAMP) $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
@@ -31,6 +31,11 @@ run: setup
 
 test: setup
 	$(BIN)/pytest -n 2 --dist loadfile
+
+# the real-browser smoke test; `make test` runs it too where Chromium is already present
+test-ui: setup
+	sh ops/install-chromium.sh
+	$(BIN)/pytest -q tests/test_ui_browser.py
 
 ui: setup
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)

@@ -244,7 +244,14 @@ def policy_marts(context: AssetExecutionContext, warehouse: Warehouse):
     yield MaterializeResult(asset_key=KEY["settlements"], metadata={
         "years": ", ".join(str(y) for y in sorted(set(s.year))) if len(s) else "", "dagster/row_count": len(s),
         "as_of": ", ".join(sorted(set(s.as_of_quarter))) if len(s) else "",
-        "total_settlement_eur": _eur(s, "settlement_amount"), "applied_settlement_eur": _eur(applied, "settlement_amount"),
+        # per year, as known after that year's latest as-of quarter: a plot over runs then follows the money of
+        # a year, not whichever years happened to be loaded
+        **{f"settlement_{y}_eur": _eur(s[s.year == y], "settlement_amount") for y in sorted(set(s.year))},
+        **{f"applied_{y}_eur": _eur(applied[applied.year == y], "settlement_amount") for y in sorted(set(s.year))},
+        "money_per_year": _md(pd.DataFrame([
+            {"year": y, "as_of": g.as_of_quarter.iloc[0], "settlement_eur": _eur(g, "settlement_amount"),
+             "applied_eur": _eur(g[g.applied], "settlement_amount"), "gp_rows": len(g)}
+            for y, g in s.groupby("year")]) if len(s) else s),
         "policy_version": policy.label,
         "largest": _md(s[s.settlement_amount > 0].sort_values("settlement_amount", ascending=False)[
             ["year", "practice_agb", "huisarts_naam", "program", "months_held", "settlement_amount", "applied"]])})
