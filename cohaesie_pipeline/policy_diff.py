@@ -225,8 +225,10 @@ def write_xlsx(d: PolicyDiff, path: Path) -> Path:
                     ws.write_string(i, j, "ja" if v else "nee")
                 elif labels and c in labels:
                     ws.write_string(i, j, labels[c].get(v, str(v)))
+                elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                    ws.write_number(i, j, v)
                 else:
-                    ws.write(i, j, v if isinstance(v, (int, float, str)) else str(v))
+                    ws.write_string(i, j, str(v))  # never a formula from data
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(len(frame), 1), len(cols) - 1)
 
@@ -240,7 +242,7 @@ def write_xlsx(d: PolicyDiff, path: Path) -> Path:
              f"het andere beleid ({f.euro(d.total_other - d.total_current)})."]
     lines += [f"Gewijzigde parameter {r.parameter}: {r.current} -> {r.other}" for r in d.parameters.itertuples()]
     for i, line in enumerate(lines):
-        ws.write(i, 0, line)
+        ws.write_string(i, 0, line)
     status_nl = {k: v for k, v in STATUS_NL.items()}
     sheet("Classificatie", d.status, {"practice_agb": "Praktijk AGB", "practice_name": "Praktijk", "program": "Programma",
                                       "status_current": "Nu", "status_other": "Ander beleid"},

@@ -111,6 +111,12 @@ def test_letters_for_trajectory_events(reports, demo_db):
     assert "Bevestiging afspraken bindend verbetergesprek" in text and "CONCEPT" in text
     assert "Oproepsysteem" in text  # the agreements from the register
     assert not PSEUDONYM.search(text)
+    flat = " ".join(text.split())
+    # issue 13 item 5: Cohaesie's own place on the date line, a salutation by surname, the lagging indicator
+    # with its figures and target, the evaluation date, the program as written in Dutch
+    assert re.search(r"Venlo, \d{1,2} \w+ \d{4}", flat) and re.search(r"Geachte collega('s)? [A-Z]", flat)
+    assert "Waar wij samen op letten" in flat and "doel minstens" in flat and "Wij evalueren de resultaten op" in flat
+    assert "diabetes mellitus type 2" in flat or "COPD" in flat or "astma" in flat
 
 
 def test_page_numbers_and_methodology(reports):
@@ -175,3 +181,118 @@ def test_every_policy_number_in_the_texts_comes_from_the_policy_config(demo_root
     assert "85%-norm" in seen["bestuursrapportage.pdf"]
     talks = [t for n, t in seen.items() if "1_bindend" in n]
     assert talks and all("de komende vier maanden" in t for t in talks)
+
+
+def test_booking_each_quarters_difference_books_every_applied_euro_once(demo_db, tmp_path):
+    """Issue 13 item 6: each workbook's 'Te boeken' is applied money as known now minus as known a quarter ago,
+    so booking 2024Q1..2024Q4 (and 2025Q1's final settlement, when loaded) adds up to the year's applied money."""
+    from cohaesie_pipeline.quarters import Quarter
+    from cohaesie_pipeline.reports.data import load_quarter
+    from cohaesie_pipeline.reports.workbook import write_workbook
+
+    booked = Decimal(0)
+    for q in ["2024Q1", "2024Q2", "2024Q3", "2024Q4"]:
+        path = tmp_path / f"{q}.xlsx"
+        write_workbook(path, load_quarter(demo_db, Quarter.parse(q)), load_policy())
+        ws = load_workbook(path)["Te boeken"]
+        header = [c.value for c in ws[1]]
+        col, year = header.index("Te boeken dit kwartaal"), header.index("Jaar")
+        booked += sum((Decimal(str(r[col])) for r in ws.iter_rows(min_row=2, values_only=True)
+                       if r[0] != "Totaal" and r[year] == 2024), Decimal(0))
+    applied = demo_db.execute("""select coalesce(sum(settlement_amount), 0) from marts.settlements_as_of
+                                 where as_of_quarter = '2024Q4' and year = 2024 and applied""").fetchone()[0]
+    assert applied > 0 and booked == Decimal(str(applied))
+
+
+def test_text_from_the_registers_is_never_a_formula_in_a_workbook(demo_db, tmp_path):
+    from cohaesie_pipeline.quarters import Quarter
+    from cohaesie_pipeline.reports.data import load_quarter
+    from cohaesie_pipeline.reports.workbook import write_workbook
+
+    data = load_quarter(demo_db, Quarter.parse("2024Q4"))
+    evil = '=HYPERLINK("http://example.invalid/x","klik")'
+    data.practices.loc[:, "practice_name"] = evil
+    path = tmp_path / "w.xlsx"
+    write_workbook(path, data, load_policy())
+    wb = load_workbook(path)
+    cells = [c for ws in wb for row in ws.iter_rows() for c in row if c.value == evil]
+    assert cells and all(c.data_type == "s" for c in cells)
+
+
+def test_letters_only_where_a_confirmation_or_compliment_letter_is_due():
+    from datetime import date
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from cohaesie_pipeline.quarters import Quarter
+    from cohaesie_pipeline.reports.letters import letter_events
+    from tests.policy_fixtures import steps
+
+    reg = steps(("A", "DM2", "1_bindend_verbetergesprek", date(2024, 8, 1), date(2024, 8, 10)),   # confirmed
+                ("B", "DM2", "1_bindend_verbetergesprek", date(2024, 9, 1), None),                # due
+                ("C", "COPD", "3b_functioneringsgesprek", date(2024, 9, 5), date(2024, 10, 3)),   # confirmed later
+                ("D", "CVRM", "3a_compliment", date(2024, 8, 20), None),                          # recent
+                ("E", "CVRM", "3a_compliment", date(2024, 2, 20), None))                          # long ago
+    events = letter_events(SimpleNamespace(quarter=Quarter.parse("2024Q4"), steps=pd.DataFrame(reg)))
+    # C's confirmation was sent after the peildatum (2024-10-01): as of 2024Q4 it is still due
+    assert list(zip(events.practice_agb, events.step)) == [
+        ("B", "1_bindend_verbetergesprek"), ("C", "3b_functioneringsgesprek"), ("D", "3a_compliment")]
+
+
+def test_the_traffic_light_is_not_green_below_the_coverage_norm(demo_db):
+    """Issue 13 item 3: on track on the indicators but under the coverage norm is orange, said why."""
+    from datetime import date
+
+    from cohaesie_pipeline.quarters import Quarter
+    from cohaesie_pipeline.reports.data import load_quarter
+    from cohaesie_pipeline.reports.practice_report import practice_context
+
+    data = load_quarter(demo_db, Quarter.parse("2024Q4"))
+    cov = data.coverage[data.coverage.quarter == "2024Q4"]
+    cls = data.classification[data.classification.quarter == "2024Q4"]
+    below = cov.merge(cls, on=["practice_agb", "program"])
+    below = below[(below.meets_norm == False) & (below.status == "on_track")]  # noqa: E712
+    assert len(below), "the demo has on-track practice-programs below the norm"
+    r = below.iloc[0]
+    view = next(p for p in practice_context(data, r.practice_agb, load_policy(), date(2025, 1, 15))["programs"]
+                if p["code"] == r.program)
+    assert view["light"] == "oranje" and view["light_label"] == "onder dekkingsnorm"
+
+
+def test_private_worklists_hold_the_patients_and_nothing_else_does(reports, demo_db):
+    """Issue 13 item 4: per practice a private worklist (xlsx + PDF, folders 0700, files 0600) with exactly the
+    declared patients without care and the settlement specification; no pseudonym in any shared file."""
+    import stat
+
+    from cohaesie_pipeline.reports.worklists import shared_texts
+
+    q = "2024Q4"
+    private = reports / q / "prive"
+    assert stat.S_IMODE(private.stat().st_mode) == 0o700
+    practices = sorted(p.name for p in (reports / q / "praktijken").glob("*.pdf"))
+    assert sorted(d.name + ".pdf" for d in private.iterdir()) == practices
+    agb = demo_db.execute("""select practice_agb from marts.practice_coverage where quarter = ? and meets_norm = false
+                             order by all limit 1""", [q]).fetchone()[0]
+    folder = private / agb
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for f_ in folder.iterdir():
+        assert stat.S_IMODE(f_.stat().st_mode) == 0o600, f_
+    wb = load_workbook(folder / "werklijst.xlsx")
+    listed = {(r[0], r[1]) for r in wb["Zonder zorg"].iter_rows(min_row=2, values_only=True)}
+    expected = set(demo_db.execute("""select program, patient_id from intermediate.int_patient_coverage
+                                      where quarter = ? and practice_agb = ? and assessment = 'assessed'
+                                        and not received_care""", [q, agb]).fetchall())
+    assert listed == expected and listed
+    spec = [r for r in wb["Specificatie verrekening"].iter_rows(min_row=2, values_only=True) if r[0]]
+    fees = demo_db.execute("""select sum(fees_without_care) from marts.practice_coverage
+                              where quarter = ? and practice_agb = ? and meets_norm = false""", [q, agb]).fetchone()[0]
+    assert round(sum(Decimal(str(r[2])) for r in spec), 2) == Decimal(str(fees))
+    assert "VERTROUWELIJK · bevat patiëntpseudoniemen" in pdf_text(folder / "werklijst.pdf")
+    # the privacy check's view: every file outside prive/ is free of this quarter's pseudonyms
+    ids = {r[0] for r in demo_db.execute("select distinct patientnummer from raw.patienten where quarter = ?",
+                                         [q]).fetchall()}
+    texts = shared_texts(reports / q)
+    assert "verrekeningen.xlsx" in texts and "bestuursrapportage.pdf" in texts
+    assert not any(tok in ids for text in texts.values() for tok in PSEUDONYM.findall(text))
+    assert all("prive" not in text for name, text in texts.items() if not name.startswith("."))

@@ -27,8 +27,8 @@ from cohaesie_pipeline.policy.config import load_policy
 from cohaesie_pipeline.quarters import Quarter
 from cohaesie_pipeline.reports.data import load_quarter
 from cohaesie_pipeline.reports.fingerprint import render_fingerprint
-from cohaesie_pipeline.reports.pdf_text import pdf_text
 from cohaesie_pipeline.reports.render import recover_interrupted, render_quarter, rendered_fingerprint
+from cohaesie_pipeline.reports.worklists import load_worklists, shared_texts
 from cohaesie_pipeline.resources import Warehouse
 
 OWNER = "team:kwaliteit"
@@ -84,7 +84,8 @@ def loaded_quarters(con) -> list[Quarter]:
 @multi_asset(specs=[PRACTICE, BOARD, LETTERS, WORKBOOK], name="quarter_reports", can_subset=False,
              check_specs=[AssetCheckSpec(NO_PATIENT_DATA, asset=PRACTICE.key, blocking=False,
                                          description="No patient pseudonym of the quarter's delivery appears in "
-                                                     "any report or letter rendered in the run.")])
+                                                     "any file rendered in the run outside the private "
+                                                     "worklists (prive/): PDFs, letters, workbook, manifest.")])
 def quarter_reports(context: AssetExecutionContext, config: ReportConfig, warehouse: Warehouse):
     policy = load_policy()
     root = reports_dir()
@@ -106,12 +107,13 @@ def quarter_reports(context: AssetExecutionContext, config: ReportConfig, wareho
                     continue
                 patient_ids = {r[0] for r in con.execute(
                     "select distinct patientnummer from raw.patienten where quarter = ?", [q]).fetchall()}
-            result = render_quarter(data, policy, root, produced)
+                worklists = load_worklists(con, quarter)
+            result = render_quarter(data, policy, root, produced, worklists)
             rendered.append(result)
             context.log.info("reports %s rendered (%d practices, %d letters, fingerprint %s)", q,
                              len(result.practices), len(result.letters), result.fingerprint)
-            texts = {str(r.path.relative_to(root)): pdf_text(r.path)
-                     for r in [*result.practices, result.board, *result.letters]}
+            # every file of the quarter outside prive/: PDFs, the workbook, the manifest
+            texts = {f"{q}/{name}": text for name, text in shared_texts(result.folder).items()}
             checked += len(texts)
             ids_checked += len(patient_ids)
             leaks.update(patient_ids_in(texts, patient_ids))
@@ -128,6 +130,7 @@ def quarter_reports(context: AssetExecutionContext, config: ReportConfig, wareho
         else "_nothing rendered in this run: every quarter's inputs were unchanged_")
     yield MaterializeResult(asset_key=PRACTICE.key, metadata={
         **common, "files": sum(len(r.practices) for r in rendered), "per_quarter": per_quarter,
+        "private_worklist_files": sum(len(r.private) for r in rendered),
         "pages": sum(p.pages for r in rendered for p in r.practices),
         **{f"folder_{r.quarter}": MetadataValue.url((r.folder / "praktijken").as_uri()) for r in rendered}})
     yield MaterializeResult(asset_key=BOARD.key, metadata={

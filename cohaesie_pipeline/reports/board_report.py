@@ -2,6 +2,7 @@
 suppress_below - 1 and the rates computed from them are suppressed (RULES.md, Disclosure)."""
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ import pandas as pd
 from cohaesie_pipeline.policy.config import Policy
 from cohaesie_pipeline.policy.wording import Wording
 from cohaesie_pipeline.quarters import add_months
-from cohaesie_pipeline.reports import charts
+from cohaesie_pipeline.reports import charts, disclosure
 from cohaesie_pipeline.reports import format as f
 from cohaesie_pipeline.reports.data import PROGRAM_ORDER, QuarterData
 from cohaesie_pipeline.reports.fingerprint import render_fingerprint
@@ -20,8 +21,38 @@ GROUPS = [("underperformer", "Minder presterend"), ("lagging_no_visits", "Achter
           ("improving", "Achter, maar verbeterend"), ("watch", "Aandacht (dit jaar achter geraakt)")]
 
 
-def _rate(num, den, threshold: int) -> str:
-    return "<" + str(threshold) if f.is_suppressed(den, threshold) else f.pct(num / den if den else None)
+def decision_rows(data: QuarterData, names: dict, policy: Policy, q: str) -> list[dict]:
+    """The board's first page: one row per underperforming practice-program with what the decision rests on
+    (the lagging key indicators against their limit), how long, where the trajectory stands, what is next and
+    by when, the visits, and the money at stake this year."""
+    ind = data.indicators[data.indicators.quarter == q]
+    label = dict(zip(ind.indicator_code, ind.indicator_name))
+    place = data.practices.set_index("practice_agb").place.to_dict()
+    cls = data.classification[(data.classification.quarter == q) & (data.classification.status == "underperformer")]
+    tr = {(r.practice_agb, r.program): r for r in data.trajectories.itertuples()}
+    s = data.settlements
+    rows = []
+    for r in cls.sort_values(["practice_agb", "program"]).itertuples():
+        details = json.loads(r.lagging_details) if r.lagging_details else []
+        lagging = [f"{label.get(d['indicator_code'], d['indicator_code'])} {f.pct(d['rate'])} "
+                   f"(grens {f.pct(d['national_rate'] * (1 - policy.lag_threshold))})" for d in details]
+        t = tr.get((r.practice_agb, r.program))
+        money = s[(s.practice_agb == r.practice_agb) & (s.program == r.program)]
+        rows.append({
+            "name": names.get(r.practice_agb, r.practice_agb), "agb": r.practice_agb,
+            "place": place.get(r.practice_agb) or "", "program": r.program, "lagging": lagging,
+            "since": "–" if t is None or pd.isna(t.underperformer_since) else t.underperformer_since,
+            "step": "geen" if t is None or pd.isna(t.current_step) else
+            f"{f.STEP_NL[t.current_step]} ({f.datum(t.step_date)})",
+            "next": "–" if t is None else f.ACTION_NL.get(t.next_action, t.next_action),
+            "due": "–" if t is None or pd.isna(t.due_date) else f.datum(t.due_date),
+            "overdue": False if t is None else bool(t.overdue),
+            "holder_changed": False if t is None else bool(getattr(t, "holder_changed_since_step1", False)),
+            "visits": int(r.visits_12m),
+            "potential": f.euro(sum((Decimal(str(v)) for v in money.settlement_amount), Decimal(0))),
+            "applied": f.euro(sum((Decimal(str(v)) for v in money[money.applied].settlement_amount), Decimal(0))),
+        })
+    return rows
 
 
 def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
@@ -39,8 +70,8 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
             before = ind[(ind.quarter == prev_year) & (ind.indicator_code == code)]
             den = int(g.denominator.sum())
             overview.append({
-                "program": program, "name": r.indicator_name, "den": f.suppress_count(den, sup),
-                "rate": _rate(int(g.numerator.sum()), den, sup),
+                "program": program, "name": r.indicator_name, "den": disclosure.count(den, sup),
+                "rate": disclosure.rate(int(g.numerator.sum()), den, sup),
                 "prev": f.pct(before.care_group_rate.iloc[0]) if len(before) else "–",
                 "national": f.pct(r.national_rate),
                 "national_year": "" if pd.isna(r.national_year) else int(r.national_year),
@@ -55,6 +86,10 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
     overview.sort(key=lambda r: (PROGRAM_ORDER.index(r["program"]), r["_sort"]))
     panels.sort(key=lambda p: p["_sort"])
 
+    # two practices may share a name (two "De Egelantier"s): the town tells them apart
+    place = data.practices.set_index("practice_agb").place.to_dict()
+    counts = pd.Series(list(names.values())).value_counts()
+    labels_of_practices = {a: (f"{n} ({place.get(a) or a})" if counts.get(n, 0) > 1 else n) for a, n in names.items()}
     heatmaps = []
     for program in PROGRAM_ORDER:
         rows = key_now[key_now.program == program]
@@ -69,16 +104,17 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
         lagging = rows.pivot(index="practice_agb", columns="indicator_code", values="lagging").reindex(
             index=agbs, columns=codes).fillna(False).astype(bool)
         heatmaps.append({"program": program, **charts.heatmap(
-            (gap * 100).to_numpy().tolist(), suppressed.tolist(), [names.get(a, a) for a in agbs],
+            (gap * 100).to_numpy().tolist(), suppressed.tolist(), [labels_of_practices.get(a, a) for a in agbs],
             [labels[c] for c in codes], lagging.to_numpy().tolist())})
 
     cls = data.classification[data.classification.quarter == q]
+    code_names = dict(zip(data.indicators.indicator_code, data.indicators.indicator_name))
     status_groups = []
     for status, title in GROUPS:
         g = cls[cls.status == status].sort_values(["practice_agb", "program"])
         status_groups.append({"title": title, "status": status, "rows": [{
-            "name": names.get(r.practice_agb, r.practice_agb), "agb": r.practice_agb, "program": r.program,
-            "lagging": r.lagging_key_indicators.replace(",", ", "),
+            "name": labels_of_practices.get(r.practice_agb, r.practice_agb), "agb": r.practice_agb, "program": r.program,
+            "lagging": ", ".join(code_names.get(c, c) for c in str(r.lagging_key_indicators or "").split(",") if c),
             "improvement": "–" if pd.isna(r.improvement_pp) else f"{r.improvement_pp:+.1f} pp".replace(".", ","),
             "visits": int(r.visits_12m)} for r in g.itertuples()]})
 
@@ -93,15 +129,19 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
                      "due": f.datum(r.due_date) if pd.notna(r.due_date) else "–", "overdue": bool(r.overdue),
                      "explanation": r.explanation_nl} for r in tr.itertuples()]
 
-    cov = data.coverage[data.coverage.quarter == q].copy().sort_values(["coverage", "practice_agb"], na_position="last")
+    # ordered by judgement and name, not by coverage: a hidden rate's place between two shown ones would bound
+    # it, and with it the hidden count (RULES.md, Disclosure: nothing derivable from what stands beside it)
+    cov = data.coverage[data.coverage.quarter == q].copy()
+    cov["_name"] = cov.practice_agb.map(names)
+    cov["_order"] = cov.meets_norm.map({False: 0, True: 1}).fillna(2)
+    cov = cov.sort_values(["_order", "_name", "program"])
     coverage, below = [], []
     for r in cov.itertuples():
-        hide = f.is_suppressed(r.assessed_patients, sup) or f.is_suppressed(r.patients_with_care, sup)
+        assessed, parts, rate_ok = disclosure.parts_of_a_total(
+            int(r.assessed_patients), {"with_care": int(r.patients_with_care), "empty": int(r.empty_records)}, sup)
         row = {"name": names.get(r.practice_agb, r.practice_agb), "program": r.program,
-               "assessed": f.suppress_count(r.assessed_patients, sup),
-               "with_care": f.suppress_count(r.patients_with_care, sup),
-               "empty": f.suppress_count(r.empty_records, sup),
-               "coverage": "<" + str(sup) if hide else f.pct(r.coverage),
+               "assessed": assessed, "with_care": parts["with_care"], "empty": parts["empty"],
+               "coverage": f.pct(r.coverage) if rate_ok else "–",
                "norm": "–" if pd.isna(r.meets_norm) else ("voldoet" if r.meets_norm else "onder norm"),
                "below": r.meets_norm is False or r.meets_norm == False}  # noqa: E712
         coverage.append(row)
@@ -135,17 +175,22 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
     dq = data.quality.groupby(["finding", "description_nl"]).agg(practices=("practice_agb", "nunique"),
                                                                   rows=("rows_affected", "sum")).reset_index()
     under = [r for r in status_groups[0]["rows"]]
+    decisions = decision_rows(data, names, policy, q)
     headlines = [
         f"{len(under)} praktijk-programma's minder presterend, {len(status_groups[2]['rows'])} verbeterend, "
         f"{len(status_groups[3]['rows'])} aandacht, {len(status_groups[1]['rows'])} achter zonder bezoeken.",
-        f"{len(below)} praktijk-programma's onder de {Wording.of(policy).norm_label}; potentiële verrekening {f.euro(total)}, "
-        f"toegepast {f.euro(applied)}.",
-        f"{sum(1 for t in trajectories if t['overdue'])} acties in verbetertrajecten zijn te laat.",
+        f"{len(below)} praktijk-programma's onder de {Wording.of(policy).norm_label} in {q}. Verrekening "
+        f"{data.quarter.year} tot en met {q} (jaar tot nu): {f.euro(total + unassigned)}"
+        + (f", waarvan {f.euro(unassigned)} over maanden zonder praktijkhouder (nog aan niemand toegewezen)"
+           if unassigned else "") + f"; toegepast {f.euro(applied)}, de rest potentieel.",
+        (lambda n: f"{n} {'actie' if n == 1 else 'acties'} in verbetertrajecten {'is' if n == 1 else 'zijn'} te laat.")(
+            sum(1 for t in trajectories if t["overdue"])),
     ]
     return {
         "title": f"Bestuursrapportage {q}", "quarter": q, "header_left": "Bestuursrapportage kwaliteit chronische zorg",
         "header_right": q, "peildatum": f.datum_lang(peil), "produced": f.datum(produced), "fingerprint": render_fingerprint(data, policy),
         "n_practices": len(names), "policy_version": policy.label, "suppress_below": sup, "headlines": headlines,
+        "decisions": decisions,
         "overview": overview, "trend": charts.trend_panels(panels, data.quarters(), show_practice=False, cols=3),
         "trend_period": f.period(data.quarters()),
         "heatmaps": heatmaps, "heat_legend": charts.legend_bands(), "status_groups": status_groups, "trajectories": trajectories,
@@ -156,7 +201,8 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
         "visits_short": short,
         "delivery_files": ", ".join(f"{r.file_name} ({f.num(r.rows_loaded)} regels)" for r in data.deliveries.itertuples())
         or "geen", "missing_practices": [names[a] for a in sorted(names) if a not in delivered],
-        "quality": [{"description": r.description_nl, "practices": int(r.practices), "rows": f.num(r.rows)}
+        "quality": [{"description": r.description_nl, "practices": int(r.practices),
+                     "rows": disclosure.count(r.rows, sup)}
                     for r in dq.itertuples()],
         "national_note": national_note(data), "rule": Wording.of(policy),
     }

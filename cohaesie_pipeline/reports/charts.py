@@ -170,7 +170,7 @@ def position_chart(rows: list[dict], lag_threshold: float) -> dict:
 _BANDS = [(-1e9, -20, "#b2182b"), (-20, -10, "#e8836b"), (-10, -3, "#f6c7b5"), (-3, 3, "#f2f2f2"),
           (3, 10, "#c6dbef"), (10, 1e9, "#6a9fcf")]
 HEATMAP_GRID_WIDTH_MM = 128.0
-_CELL_W, _CELL_H, _HEAD_H = 46.0, 11.0, 100.0
+_CELL_W, _CELL_H, _HEAD_H = 46.0, 11.0, 135.0
 
 
 def heatmap(matrix, suppressed, row_labels: list[str], col_labels: list[str], lagging=None) -> dict:
@@ -204,7 +204,7 @@ def heatmap(matrix, suppressed, row_labels: list[str], col_labels: list[str], la
     for j, label in enumerate(col_labels):
         cx, cy = j * _CELL_W + _CELL_W / 2, _HEAD_H - 4
         out.append(f'<text transform="translate({cx:.1f},{cy:.1f}) rotate(-55)" font-size="6.3" {FONT} '
-                   f'fill="#1d2430">{escape(_clip(label, 28))}</text>')
+                   f'fill="#1d2430">{escape(_clip(label, 44))}</text>')
     mm = HEATMAP_GRID_WIDTH_MM / width
     return {"labels": row_labels, "row_mm": round(_CELL_H * mm, 3), "head_mm": round(_HEAD_H * mm, 3),
             "width_mm": HEATMAP_GRID_WIDTH_MM, "height_mm": round(height * mm, 3),

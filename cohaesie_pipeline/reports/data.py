@@ -31,6 +31,7 @@ class QuarterData:
     classification: pd.DataFrame  # this quarter and the one before
     trajectories: pd.DataFrame  # this quarter
     settlements: pd.DataFrame  # year of the quarter (year to date)
+    booking: pd.DataFrame  # every year settled as of this quarter and as of the one before: what to book now
     settlement_detail: pd.DataFrame
     reserve: pd.DataFrame
     rounding: pd.DataFrame  # where the GP rows differ from the practice total by a cent
@@ -72,6 +73,22 @@ def load_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> QuarterDat
         trajectories=_q(con, "select * from marts.policy_trajectories where quarter = ?", [q]),
         settlements=_q(con, "select * from marts.settlements_as_of where as_of_quarter = ? and year = ?",
                        [q, quarter.year]),
+        # applied money as known now against as known a quarter ago, per GP row: booking each quarter's
+        # difference books every euro once (a Q1 also books the previous year's final settlement)
+        booking=_q(con, """with now as (select * from marts.settlements_as_of where as_of_quarter = ?),
+                                before as (select * from marts.settlements_as_of where as_of_quarter = ?)
+                           select coalesce(n.year, b.year) as year,
+                                  coalesce(n.practice_agb, b.practice_agb) as practice_agb,
+                                  coalesce(n.huisarts_agb, b.huisarts_agb) as huisarts_agb,
+                                  coalesce(n.huisarts_naam, b.huisarts_naam) as huisarts_naam,
+                                  coalesce(n.program, b.program) as program,
+                                  coalesce(case when n.applied then n.settlement_amount end, 0) as booked_now,
+                                  coalesce(case when b.applied then b.settlement_amount end, 0) as booked_before,
+                                  coalesce(n.settlement_amount, 0) as settlement_now, n.settlement_status,
+                                  n.status_reason
+                           from now as n full outer join before as b
+                               using (year, practice_agb, huisarts_agb, program)
+                           order by all""", [q, str(quarter - 1)]),
         settlement_detail=_q(con, """select * from marts.settlement_quarter_detail_as_of
                                      where as_of_quarter = ? and year = ?""", [q, quarter.year]),
         reserve=_q(con, "select * from marts.settlement_reserve_as_of where as_of_quarter = ? and year = ?",

@@ -39,7 +39,10 @@ def pp(v, decimals: int = 1) -> str:
     """A difference of two fractions, in percentage points with a sign."""
     if missing(v):
         return "–"
-    return f"{100 * float(v):+.{decimals}f} pp".replace(".", ",").replace("-", "−")
+    text = f"{100 * float(v):+.{decimals}f}"
+    if float(text) == 0:  # -0,0 and +0,0 are no difference
+        return f"{0:.{decimals}f} pp".replace(".", ",")
+    return f"{text} pp".replace(".", ",").replace("-", "−")
 
 
 def num(v) -> str:

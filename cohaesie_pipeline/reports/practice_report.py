@@ -104,6 +104,9 @@ def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, pol
 
     light = f.LIGHT[status]
     coverage = None if c is None else c["coverage"]
+    below_norm = c is not None and not f.missing(c["meets_norm"]) and not bool(c["meets_norm"])
+    if below_norm and light == "groen":  # on track on the indicators, but money is at stake: not green
+        light = "oranje"
     if f.missing(coverage):
         norm_short, norm_text = "niet beoordeeld", "Niet beoordeeld (geen beoordeelde patiënten)"
     elif c["meets_norm"]:
@@ -112,7 +115,8 @@ def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, pol
         norm_short, norm_text = "onder norm", f"Onder de norm van {Wording.of(policy).norm}"
     count = (lambda k: f.num(None if c is None else c[k]))  # noqa: E731
     return {
-        "code": program, "name": PROGRAM_NAMES[program], "light": light, "light_label": f.LIGHT_LABEL[light],
+        "code": program, "name": PROGRAM_NAMES[program], "light": light,
+        "light_label": "onder dekkingsnorm" if below_norm and f.LIGHT[status] == "groen" else f.LIGHT_LABEL[light],
         "status": status, "status_nl": f.STATUS_NL[status],
         "lagging_text": ", ".join(r["indicator_name"] for r in now if r["lagging"]),
         "coverage_pct": f.pct(coverage), "norm_text": norm_text, "norm_short": norm_short,

@@ -30,6 +30,7 @@ from cohaesie_pipeline.reports.fingerprint import REPORT_CODE_VERSION, render_fi
 from cohaesie_pipeline.reports.letters import letter_context, letter_events, letter_filename
 from cohaesie_pipeline.reports.practice_report import practice_context, programs_in_report
 from cohaesie_pipeline.reports.workbook import write_workbook
+from cohaesie_pipeline.reports.worklists import PRIVATE, write_worklist
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -194,14 +195,28 @@ class QuarterRender:
     letters: list[Rendered]
     workbook: Path
     totals: dict
+    private: list[Path]
 
 
 def _moved(r: Rendered, tmp: Path, final: Path) -> Rendered:
     return Rendered(final / r.path.relative_to(tmp), r.pages, r.bytes)
 
 
-def render_quarter(data: QuarterData, policy: Policy, root: Path, produced: date) -> QuarterRender:
-    """Render every report of the quarter into a temporary folder, then swap it in."""
+def render_worklists(data: QuarterData, worklists: dict, out: Path, produced: date) -> list[Path]:
+    """The private per-practice worklists (reports/worklists.py) under out/prive/<agb>/."""
+    names = data.practices.set_index("practice_agb").practice_name.to_dict()
+    files = []
+    for agb in practices_with_data(data):
+        if agb in worklists:
+            files += write_worklist(out / PRIVATE / agb, data.q, agb, names.get(agb, agb), worklists[agb], produced,
+                                    render_pdf)
+    return files
+
+
+def render_quarter(data: QuarterData, policy: Policy, root: Path, produced: date,
+                   worklists: dict | None = None) -> QuarterRender:
+    """Render every report of the quarter into a temporary folder, then swap it in. `worklists`
+    (reports/worklists.load_worklists) adds the private per-practice worklists."""
     q = data.q
     final = root / q
     tmp = root / f".tmp-{q}-{os.getpid()}"
@@ -213,6 +228,7 @@ def render_quarter(data: QuarterData, policy: Policy, root: Path, produced: date
         board = render_board_report(data, policy, tmp, produced)
         letters = render_letters(data, policy, tmp, produced)
         workbook, totals = render_workbook(data, policy, tmp)
+        private = render_worklists(data, worklists, tmp, produced) if worklists else []
         manifest = {"quarter": q, "fingerprint": fingerprint, "data_fingerprint": data.fingerprint,
                     "policy": policy.label, "report_code": REPORT_CODE_VERSION,
                     "deliveries": [f"{r.file_name}: {r.content_sha256}" for r in data.deliveries.itertuples()],
@@ -229,4 +245,4 @@ def render_quarter(data: QuarterData, policy: Policy, root: Path, produced: date
     shutil.rmtree(old, ignore_errors=True)
     return QuarterRender(q, final, fingerprint, [_moved(r, tmp, final) for r in practices],
                          _moved(board, tmp, final), [_moved(r, tmp, final) for r in letters],
-                         final / workbook.relative_to(tmp), totals)
+                         final / workbook.relative_to(tmp), totals, [final / p.relative_to(tmp) for p in private])

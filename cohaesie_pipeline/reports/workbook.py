@@ -2,6 +2,7 @@
 detail to reconcile against, the reserve, and how the numbers were made. Euro format, frozen header, filters."""
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pandas as pd
 import xlsxwriter
 
 from cohaesie_pipeline.policy.config import Policy
+from cohaesie_pipeline.policy.holders import HolderIndex
 from cohaesie_pipeline.policy.wording import Wording
 from cohaesie_pipeline.reports.data import QuarterData
 from cohaesie_pipeline.reports.fingerprint import render_fingerprint
@@ -28,10 +30,14 @@ def _sheet(wb, name: str, df: pd.DataFrame, headers: dict[str, str], money: set[
                 ws.write_number(i, j, float(Decimal(str(v))), fmt["money"])
             elif isinstance(v, (bool,)):
                 ws.write(i, j, "ja" if v else "nee")
-            elif hasattr(v, "item") and not isinstance(v, str):
+            elif isinstance(v, str):
+                ws.write_string(i, j, v)  # never a formula: a name like "=HYPERLINK(...)" in a register stays text
+            elif hasattr(v, "item"):
                 ws.write(i, j, v.item())
+            elif isinstance(v, (int, float)):
+                ws.write_number(i, j, v)
             else:
-                ws.write(i, j, v)
+                ws.write_string(i, j, str(v))
     n = len(df)
     if n:
         total_row = n + 1
@@ -44,6 +50,24 @@ def _sheet(wb, name: str, df: pd.DataFrame, headers: dict[str, str], money: set[
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(n, 1), len(cols) - 1)
     return ws
+
+
+def holder_months(data: QuarterData, names: dict) -> pd.DataFrame:
+    """Who held each practice on the first day of each month of the year through the quarter: the months the
+    settlement assigns to each GP (co-holders share a month)."""
+    index = HolderIndex(data.holders.assign(
+        held_from=pd.to_datetime(data.holders.held_from).dt.date,
+        held_until=[None if pd.isna(v) else pd.Timestamp(v).date() for v in data.holders.held_until]))
+    rows = []
+    for agb in sorted(names):
+        for m in range(1, 3 * data.quarter.q + 1):
+            day = date(data.quarter.year, m, 1)
+            gps = index.on(agb, day)
+            for gp, name in gps or [("", "geen praktijkhouder")]:
+                rows.append({"month": f"{data.quarter.year}-{m:02d}", "practice_agb": agb, "practice_name": names[agb],
+                             "huisarts_agb": gp, "huisarts_naam": name, "share": 1 / len(gps) if gps else 0.0})
+    return pd.DataFrame(rows, columns=["month", "practice_agb", "practice_name", "huisarts_agb", "huisarts_naam",
+                                       "share"])
 
 
 def write_workbook(path: Path, data: QuarterData, policy: Policy) -> dict:
@@ -102,6 +126,18 @@ def write_workbook(path: Path, data: QuarterData, policy: Policy) -> dict:
         "input_fingerprint": "Aanlevering (vingerafdruk)"},
         {"fees_declared", "fees_double_declared", "fees_not_assessable", "fees_without_care", "settlement_amount",
          "unassigned_amount"}, {"coverage"}, fmt, widths)
+    b = data.booking.copy()
+    b["to_book"] = [Decimal(str(n)) - Decimal(str(o)) for n, o in zip(b.booked_now, b.booked_before)]
+    b = b[b.to_book != 0]
+    b["practice_name"] = b.practice_agb.map(names)
+    _sheet(wb, "Te boeken", b.sort_values(["year", "practice_agb", "program", "huisarts_agb"]), {
+        "year": "Jaar", "practice_agb": "Praktijk AGB", "practice_name": "Praktijk", "huisarts_agb": "Huisarts AGB",
+        "huisarts_naam": "Huisarts", "program": "Programma", "booked_before": f"Toegepast t/m {data.quarter - 1}",
+        "booked_now": f"Toegepast t/m {data.q}", "to_book": "Te boeken dit kwartaal", "status_reason": "Reden"},
+        {"booked_before", "booked_now", "to_book"}, set(), fmt, widths)
+    _sheet(wb, "Praktijkhouders per maand", holder_months(data, names), {
+        "month": "Maand", "practice_agb": "Praktijk AGB", "practice_name": "Praktijk", "huisarts_agb": "Huisarts AGB",
+        "huisarts_naam": "Huisarts", "share": "Aandeel"}, set(), {"share"}, fmt, widths)
     _sheet(wb, "Reserve", r, {"year": "Jaar", "practice_agb": "Praktijk AGB", "practice_name": "Praktijk",
                               "program": "Programma", "reserved_amount": "Gereserveerd voor verbetering"},
            {"reserved_amount"}, set(), fmt, widths)
@@ -113,6 +149,10 @@ def write_workbook(path: Path, data: QuarterData, policy: Policy) -> dict:
         f"Regel (contract art. 4.17): bij een dekking onder {Wording.of(policy).norm} heeft de praktijk alleen recht "
         "op de vergoeding van beoordeelde patiënten die zorg kregen (en van nieuwe patiënten); de verrekening is de "
         "vergoeding van beoordeelde patiënten zonder zorg.",
+        f"Te boeken: alleen toegepaste verrekeningen worden geboekt. Het blad 'Te boeken' geeft per huisartsregel "
+        f"het verschil tussen toegepast zoals bekend na {data.q} en zoals bekend na {data.quarter - 1}: wie elk "
+        "kwartaal dat verschil boekt, boekt elke euro één keer (een negatief bedrag is een correctie). In het "
+        "eerste kwartaal staat ook de definitieve verrekening van het vorige jaar.",
         "Een kwartaal wordt gelijk over zijn drie maanden verdeeld; een maand hoort bij de huisarts(en) die op de "
         "eerste dag van die maand praktijkhouder was (gedeeld bij meerdere praktijkhouders).",
         "Niet te beoordelen: gedeclareerde patiënten die niet in het patiëntenbestand staan, op de peildatum niet "
@@ -132,6 +172,6 @@ def write_workbook(path: Path, data: QuarterData, policy: Policy) -> dict:
         "(sha256-inhoudshashes), de registerregels (praktijkhouders, verbetertraject) en de beleidsversie.",
     ]
     for i, line in enumerate(lines):
-        ws.write(i, 0, line)
+        ws.write_string(i, 0, line)
     wb.close()
     return {"settlement_total": sum((Decimal(str(v)) for v in s.settlement_amount), Decimal(0)), "rows": len(s)}
