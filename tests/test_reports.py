@@ -296,3 +296,23 @@ def test_private_worklists_hold_the_patients_and_nothing_else_does(reports, demo
     assert "verrekeningen.xlsx" in texts and "bestuursrapportage.pdf" in texts
     assert not any(tok in ids for text in texts.values() for tok in PSEUDONYM.findall(text))
     assert all("prive" not in text for name, text in texts.items() if not name.startswith("."))
+
+
+def test_reports_fetch_nothing_but_the_packages_own_assets(tmp_path, monkeypatch):
+    """Issue 13 item 7: WeasyPrint's URL fetcher refuses the network and the rest of the disk."""
+    from cohaesie_pipeline.reports import render
+
+    fetch = render.package_assets_only().fetch
+    assert fetch((render.STATIC / "report.css").as_uri())  # the package's own stylesheet loads
+    assert fetch("data:text/plain,ok")
+    for url in ("http://example.invalid/logo.png", "file:///etc/passwd",
+                (render.STATIC / ".." / ".." / "policy.yaml").as_uri()):
+        with pytest.raises(ValueError, match="only the package's own assets"):
+            fetch(url)
+    # and render_pdf renders through it
+    made = []
+    original = render.package_assets_only
+    monkeypatch.setattr(render, "package_assets_only", lambda: made.append(1) or original())
+    render.render_pdf("letter.html.j2", {"title": "t", "quarter": "2024Q4", "header_left": "", "header_right": "",
+                                         "paragraphs": [], "agreements": [], "goals": []}, tmp_path / "x.pdf")
+    assert made

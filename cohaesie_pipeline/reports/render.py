@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -34,6 +35,7 @@ from cohaesie_pipeline.reports.worklists import PRIVATE, write_worklist
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
+FONTS = Path(__file__).parent / "fonts"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
 
 
@@ -47,6 +49,26 @@ class Rendered:
 _STYLE = None
 
 
+def package_assets_only():
+    """A WeasyPrint URL fetcher that loads only the package's own templates, stylesheet and fonts, and data:
+    URIs (the charts). A report is rendered from data that came from outside (names in the registers): were
+    any of it ever to reach a URL, nothing would be fetched from the network or the rest of the disk."""
+    from weasyprint import URLFetcher
+
+    class PackageAssetsOnly(URLFetcher):
+        def fetch(self, url, headers=None):
+            scheme = urlsplit(url).scheme.lower()
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if scheme == "file":
+                path = Path(unquote(urlsplit(url).path)).resolve()
+                if any(path.is_relative_to(root.resolve()) for root in (TEMPLATES, STATIC, FONTS)):
+                    return super().fetch(url, headers)
+            raise ValueError(f"reports fetch only the package's own assets, not {url}")
+
+    return PackageAssetsOnly()
+
+
 def _stylesheet():
     """Parsing the stylesheet and its fonts costs about a second: once per process, not once per PDF."""
     global _STYLE
@@ -55,7 +77,8 @@ def _stylesheet():
         from weasyprint.text.fonts import FontConfiguration
 
         fonts = FontConfiguration()
-        _STYLE = (CSS(filename=str(STATIC / "report.css"), font_config=fonts), fonts)
+        _STYLE = (CSS(filename=str(STATIC / "report.css"), font_config=fonts, url_fetcher=package_assets_only()),
+                  fonts)
         # the @font-face files are copied to a temp folder that WeasyPrint only removes when the configuration
         # is garbage collected, which module globals never are
         atexit.register(lambda: fonts._folder and shutil.rmtree(fonts._folder, ignore_errors=True))
@@ -76,7 +99,8 @@ def render_pdf(template: str, context: dict, path: Path) -> Rendered:
 
     css, fonts = _stylesheet()
     html = _env.get_template(template).render(**context)
-    doc = HTML(string=html, base_url=str(TEMPLATES) + "/").render(stylesheets=[css], font_config=fonts)
+    doc = HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=package_assets_only()).render(
+        stylesheets=[css], font_config=fonts)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.write_pdf(str(path))
     return Rendered(path, len(doc.pages), path.stat().st_size)
