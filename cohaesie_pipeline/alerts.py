@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from email.message import EmailMessage
 
-import duckdb
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -31,7 +30,7 @@ from dagster import (
 from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluation
 
 from cohaesie_pipeline.inputs import delivery_status
-from cohaesie_pipeline.partitions import quarters_in_inbox
+from cohaesie_pipeline.partitions import loaded_quarters, quarters_in_inbox
 from cohaesie_pipeline.paths import inbox_dir, warehouse_path
 from cohaesie_pipeline.quarters import Quarter
 
@@ -100,16 +99,7 @@ def late_deliveries(today: date, present: set[str], days: int) -> list[Late]:
 def _present() -> set[str]:
     """Quarters with a complete delivery in the inbox or loaded in the warehouse."""
     present = {str(q) for q in quarters_in_inbox() if delivery_status(inbox_dir() / str(q))[0]}
-    if warehouse_path().exists():
-        try:
-            con = duckdb.connect(str(warehouse_path()), read_only=True)
-            try:
-                present |= {q for (q,) in con.execute("select distinct quarter from raw.deliveries").fetchall()}
-            finally:
-                con.close()
-        except duckdb.Error:  # no raw tables yet, or a writer holds the file: the inbox alone decides
-            pass
-    return present
+    return present | loaded_quarters(warehouse_path())
 
 
 def _deadline_metadata(late: list[Late], days: int) -> dict:

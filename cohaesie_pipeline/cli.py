@@ -93,28 +93,18 @@ def _cmd_policy_diff(args) -> int:
     return 0
 
 
-def _loaded_quarters() -> set[str]:
-    import duckdb
-
-    from cohaesie_pipeline.paths import warehouse_path
-
-    if not warehouse_path().exists():
-        return set()
-    con = duckdb.connect(str(warehouse_path()), read_only=True)
-    try:
-        return {q for (q,) in con.execute("select distinct quarter from raw.deliveries").fetchall()}
-    except duckdb.CatalogException:
-        return set()
-    finally:
-        con.close()
-
-
 def _cmd_partitions(args) -> int:
-    from cohaesie_pipeline.partitions import PartitionRefused, partition_status, remove_partition
+    from cohaesie_pipeline.partitions import (
+        PartitionRefused,
+        loaded_quarters,
+        partition_status,
+        remove_partition,
+    )
+    from cohaesie_pipeline.paths import warehouse_path
     from cohaesie_pipeline.runner import _instance
 
     instance = _instance()
-    loaded = _loaded_quarters()
+    loaded = loaded_quarters(warehouse_path())
     if args.action == "list":
         rows = partition_status(instance, loaded)
         if not rows:

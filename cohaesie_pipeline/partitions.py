@@ -33,6 +33,25 @@ def register_quarters(instance: DagsterInstance, quarters: list[Quarter]) -> Non
         instance.add_dynamic_partitions(quarter_partitions.name, new)
 
 
+def loaded_quarters(warehouse: Path) -> set[str]:
+    """Quarters whose delivery is loaded in the warehouse (empty without a warehouse, before the first load, or
+    while a writer holds the file: then only the inbox can tell)."""
+    import duckdb
+
+    if not warehouse.exists():
+        return set()
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return set()
+    try:
+        return {q for (q,) in con.execute("select distinct quarter from raw.deliveries").fetchall()}
+    except duckdb.CatalogException:
+        return set()
+    finally:
+        con.close()
+
+
 class PartitionRefused(ValueError):
     pass
 

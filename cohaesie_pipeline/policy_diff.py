@@ -108,13 +108,10 @@ def _money(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     keys = ["year", "practice_agb", "program"]
 
     def per(frame: pd.DataFrame, suffix: str) -> pd.DataFrame:
-        if frame.empty:
-            return pd.DataFrame(columns=keys + [f"settlement_{suffix}", f"applied_{suffix}"])
-        g = frame.groupby(keys, as_index=False).agg(settlement=("settlement_amount", lambda s: sum(s, Decimal("0.00"))),
-                                                    applied=("settlement_amount", lambda s: Decimal("0.00")))
-        applied = frame[frame.applied].groupby(keys).settlement_amount.apply(lambda s: sum(s, Decimal("0.00")))
-        g["applied"] = [applied.get(tuple(k), Decimal("0.00")) for k in g[keys].itertuples(index=False)]
-        return g.rename(columns={"settlement": f"settlement_{suffix}", "applied": f"applied_{suffix}"})
+        rows = [{**dict(zip(keys, k)), f"settlement_{suffix}": sum(g.settlement_amount, Decimal("0.00")),
+                 f"applied_{suffix}": sum(g[g.applied].settlement_amount, Decimal("0.00"))}
+                for k, g in frame.groupby(keys)]
+        return pd.DataFrame(rows, columns=keys + [f"settlement_{suffix}", f"applied_{suffix}"])
 
     m = per(a, "current").merge(per(b, "other"), on=keys, how="outer")
     for c in ("settlement_current", "applied_current", "settlement_other", "applied_other"):

@@ -21,12 +21,10 @@ GROUPS = [("underperformer", "Minder presterend"), ("lagging_no_visits", "Achter
           ("improving", "Achter, maar verbeterend"), ("watch", "Aandacht (dit jaar achter geraakt)")]
 
 
-def decision_rows(data: QuarterData, names: dict, policy: Policy, q: str) -> list[dict]:
+def decision_rows(data: QuarterData, names: dict, label: dict, policy: Policy, q: str) -> list[dict]:
     """The board's first page: one row per underperforming practice-program with what the decision rests on
     (the lagging key indicators against their limit), how long, where the trajectory stands, what is next and
     by when, the visits, and the money at stake this year."""
-    ind = data.indicators[data.indicators.quarter == q]
-    label = dict(zip(ind.indicator_code, ind.indicator_name))
     place = data.practices.set_index("practice_agb").place.to_dict()
     cls = data.classification[(data.classification.quarter == q) & (data.classification.status == "underperformer")]
     tr = {(r.practice_agb, r.program): r for r in data.trajectories.itertuples()}
@@ -175,7 +173,7 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
     dq = data.quality.groupby(["finding", "description_nl"]).agg(practices=("practice_agb", "nunique"),
                                                                   rows=("rows_affected", "sum")).reset_index()
     under = [r for r in status_groups[0]["rows"]]
-    decisions = decision_rows(data, names, policy, q)
+    decisions = decision_rows(data, names, code_names, policy, q)
     headlines = [
         f"{len(under)} praktijk-programma's minder presterend, {len(status_groups[2]['rows'])} verbeterend, "
         f"{len(status_groups[3]['rows'])} aandacht, {len(status_groups[1]['rows'])} achter zonder bezoeken.",
