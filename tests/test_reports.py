@@ -316,3 +316,14 @@ def test_reports_fetch_nothing_but_the_packages_own_assets(tmp_path, monkeypatch
     render.render_pdf("letter.html.j2", {"title": "t", "quarter": "2024Q4", "header_left": "", "header_right": "",
                                          "paragraphs": [], "agreements": [], "goals": []}, tmp_path / "x.pdf")
     assert made
+
+
+def test_each_indicator_is_labelled_by_its_interval_against_national():
+    """Issue 13 item 3 (Fingertips): the label comes from the 95% interval, beside the policy's tag."""
+    from cohaesie_pipeline.reports.practice_report import compared_with_national
+
+    # COPD n=19 at 57.9% with interval 36-77% against national 74%: achter by the rule, yet similar
+    assert compared_with_national(0.36, 0.77, 0.74) == "vergelijkbaar"
+    assert compared_with_national(0.50, 0.73, 0.74) == "significant lager"
+    assert compared_with_national(0.75, 0.90, 0.74) == "significant hoger"
+    assert compared_with_national(None, 0.9, 0.74) == ""

@@ -87,6 +87,7 @@ def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, pol
             # the year is in the column header; only a row whose benchmark year differs says its own
             "national_year": year if year is not None and year != header_year else "",
             "gap": f.pp(r["gap_abs"]), "lagging": bool(r["lagging"]), "too_small": bool(r["too_small"]),
+            "compared": compared_with_national(r["ci_low"], r["ci_high"], r["national_rate"]),
         })
 
     panels, positions = [], []
@@ -135,6 +136,19 @@ def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, pol
         "trend": charts.trend_panels(panels, look.quarters, cols=3),
         "positions": charts.position_chart(positions, policy.lag_threshold) if positions else None,
     }
+
+
+def compared_with_national(ci_low, ci_high, national) -> str:
+    """As Public Health England's Fingertips labels a value: by whether the 95% interval holds the benchmark.
+    A practice can be "achter" by the policy's rule and still statistically similar at a small denominator;
+    both are shown, side by side."""
+    if f.missing(ci_low) or f.missing(ci_high) or f.missing(national):
+        return ""
+    if ci_high < national:
+        return "significant lager"
+    if ci_low > national:
+        return "significant hoger"
+    return "vergelijkbaar"
 
 
 # what the practice report lists as a change since last quarter: a presentation choice, not a policy rule
