@@ -93,10 +93,6 @@ class Application:
     step1_date: date | None = None
     closed_by: tuple[str, date] | None = None  # a later compliment or new binding talk before the year's end
 
-    @property
-    def open_step4(self) -> bool:
-        return self.step4_date is not None and self.closed_by is None
-
 
 STEP_NL = {"3a_compliment": "compliment", "1_bindend_verbetergesprek": "nieuw bindend verbetergesprek"}
 

@@ -144,6 +144,7 @@ def trajectories(quarter: Quarter, steps: pd.DataFrame, classification: pd.DataF
     status = {(r.practice_agb, r.program): r.status for r in classification.itertuples()}
     by_key = {k: g for k, g in reg.groupby(["practice_agb", "program"])} if len(reg) else {}
     keys = set(status) | set(by_key)
+    final_term = Wording.of(policy).final
     out = []
     for agb, program in sorted(keys):
         s = by_key.get((agb, program), reg.iloc[0:0])
@@ -174,7 +175,7 @@ def trajectories(quarter: Quarter, steps: pd.DataFrame, classification: pd.DataF
             "next_action": act.action, "due_date": act.due, "overdue": overdue, "days_overdue": days,
             "improvement_reached": improved if len(s) else None,
             "explanation_nl": explain(act, None if last is None else last.step, peil, days, step1 if changed else None,
-                                      Wording.of(policy).final),
+                                      final_term),
             "policy_version": policy.label,
         })
     return pd.DataFrame(out, columns=COLUMNS)

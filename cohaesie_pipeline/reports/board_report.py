@@ -45,7 +45,7 @@ def decision_rows(data: QuarterData, names: dict, label: dict, policy: Policy, q
             "next": "–" if t is None else f.ACTION_NL.get(t.next_action, t.next_action),
             "due": "–" if t is None or pd.isna(t.due_date) else f.datum(t.due_date),
             "overdue": False if t is None else bool(t.overdue),
-            "holder_changed": False if t is None else bool(getattr(t, "holder_changed_since_step1", False)),
+            "holder_changed": False if t is None else bool(t.holder_changed_since_step1),
             "visits": int(r.visits_12m),
             "potential": f.euro(sum((Decimal(str(v)) for v in money.settlement_amount), Decimal(0))),
             "applied": f.euro(sum((Decimal(str(v)) for v in money[money.applied].settlement_amount), Decimal(0))),
@@ -174,6 +174,7 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
                                                                   rows=("rows_affected", "sum")).reset_index()
     under = [r for r in status_groups[0]["rows"]]
     decisions = decision_rows(data, names, code_names, policy, q)
+    late = sum(1 for t in trajectories if t["overdue"])
     headlines = [
         f"{len(under)} praktijk-programma's minder presterend, {len(status_groups[2]['rows'])} verbeterend, "
         f"{len(status_groups[3]['rows'])} aandacht, {len(status_groups[1]['rows'])} achter zonder bezoeken.",
@@ -181,8 +182,7 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
         f"{data.quarter.year} tot en met {q} (jaar tot nu): {f.euro(total + unassigned)}"
         + (f", waarvan {f.euro(unassigned)} over maanden zonder praktijkhouder (nog aan niemand toegewezen)"
            if unassigned else "") + f"; toegepast {f.euro(applied)}, de rest potentieel.",
-        (lambda n: f"{n} {'actie' if n == 1 else 'acties'} in verbetertrajecten {'is' if n == 1 else 'zijn'} te laat.")(
-            sum(1 for t in trajectories if t["overdue"])),
+        f"{late} {'actie' if late == 1 else 'acties'} in verbetertrajecten {'is' if late == 1 else 'zijn'} te laat.",
     ]
     return {
         "title": f"Bestuursrapportage {q}", "quarter": q, "header_left": "Bestuursrapportage kwaliteit chronische zorg",
