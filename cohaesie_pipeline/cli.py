@@ -12,12 +12,17 @@ from cohaesie_pipeline.quarters import Quarter
 
 
 def _cmd_demo_data(args) -> int:
-    from cohaesie_pipeline.demo.generator import generate
+    from cohaesie_pipeline.demo.generator import DEMO_QUARTERS, default_demo_quarters, generate
     from cohaesie_pipeline.paths import data_dir
 
     out = Path(args.out) if args.out else data_dir()
+    first, last = args.first, args.last
+    if last is None:
+        last = default_demo_quarters()[1]
+    if first is None:
+        first = str(Quarter.parse(last) - (DEMO_QUARTERS - 1))
     t = time.perf_counter()
-    summary = generate(out, practices=args.practices, first=args.first, last=args.last, seed=args.seed)
+    summary = generate(out, practices=args.practices, first=first, last=last, seed=args.seed)
     rows = sum(v for k, v in summary.rows.items() if not k.startswith("registers"))
     print(f"demo data root written to {out}: {args.practices} practices, quarters {summary.quarters[0]}-"
           f"{summary.quarters[-1]}, {rows:,} delivery rows in {time.perf_counter() - t:.1f}s")
@@ -125,6 +130,35 @@ def _cmd_partitions(args) -> int:
     return status
 
 
+def _cmd_reference(args) -> int:
+    from cohaesie_pipeline.ingestion.errors import ValidationFailed
+    from cohaesie_pipeline.ingestion.reference import FOLDER, import_reference, read_log
+    from cohaesie_pipeline.paths import registers_dir
+
+    if args.action == "list":
+        log = read_log(registers_dir())
+        if log.empty:
+            print("no reference values imported: the shipped defaults (dbt_project/seeds) are in force")
+        for r in log.itertuples():
+            print(f"{r.import_id}: {r.file_name} ({r.rows} rows, sha256 {r.file_sha256[:16]}...) by {r.imported_by} "
+                  f"at {r.imported_at}")
+        return 0
+    if not args.file:
+        print("error: give the file to import: cohaesie reference import FILE.csv|xlsx", file=sys.stderr)
+        return 2
+    try:
+        done = import_reference(Path(args.file), registers_dir())
+    except ValidationFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if done.import_id is None:
+        print(f"{done.path.name} was imported before as {done.previous}: nothing changed")
+        return 0
+    print(f"imported {done.rows} reference values from {done.path.name} as {done.import_id} "
+          f"(kept in {registers_dir() / FOLDER}); `cohaesie run` uses them from the next run")
+    return 0
+
+
 def _cmd_dbt_vars(_args) -> int:
     import json
 
@@ -148,8 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
                                       "Deterministic for a given --seed.")
     demo.add_argument("--out", help="data root to write (default: COHAESIE_DATA_DIR or data/)")
     demo.add_argument("--practices", type=int, default=45, help="number of practices (default 45; 5000 is national scale)")
-    demo.add_argument("--from", dest="first", default="2023Q1", help="first quarter, YYYYQn (default 2023Q1)")
-    demo.add_argument("--to", dest="last", default="2024Q4", help="last quarter, YYYYQn (default 2024Q4)")
+    demo.add_argument("--from", dest="first", help="first quarter, YYYYQn (default: seven quarters before --to, "
+                                                    "so eight quarters)")
+    demo.add_argument("--to", dest="last", help="last quarter, YYYYQn (default: the latest quarter whose peildatum "
+                                                "has passed, i.e. the current quarter)")
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     demo.set_defaults(func=_cmd_demo_data)
 
@@ -182,6 +218,17 @@ def build_parser() -> argparse.ArgumentParser:
     parts.add_argument("action", choices=["list", "remove"])
     parts.add_argument("quarters", nargs="*", help="quarters to remove, e.g. 2025Q1")
     parts.set_defaults(func=_cmd_partitions)
+
+    ref = sub.add_parser("reference", help="import national reference values or targets, or list the imports",
+                         description="`import FILE`: load national (InEen) rates or targets (streefwaarden) from a "
+                                     ".csv or .xlsx with columns soort (landelijk|streefwaarde); indicator; jaar; "
+                                     "percentage (0-100, e.g. 74,5); bron. The file is validated whole (errors name "
+                                     "file, line and column; nothing is kept from a rejected file), recorded with "
+                                     "who imported it when and its sha256, and used from the next `cohaesie run`. "
+                                     "Per soort x indicator x jaar the latest import wins. `list`: the imports.")
+    ref.add_argument("action", choices=["import", "list"])
+    ref.add_argument("file", nargs="?", help="the file to import")
+    ref.set_defaults(func=_cmd_reference)
 
     dbt_vars = sub.add_parser("dbt-vars", help="print the policy's dbt vars as JSON (for running dbt by hand)",
                               description='For `dbt build --vars "$(cohaesie dbt-vars)"`: the policy numbers live '

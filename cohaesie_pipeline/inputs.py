@@ -1,8 +1,8 @@
 """What the pipeline's inputs are now, and what the warehouse was last brought up to date with.
 
 Three kinds of input decide every output: the quarterly deliveries (per quarter, the content hashes of its
-three files), the registers (content hashes of the four files) and the policy (version + hash of its
-values). `current_inputs` reads them from disk; `warehouse_inputs` reads what the warehouse holds:
+three files), the registers (content hashes of the four files and of the reference import log) and the
+policy (version + hash of its values). `current_inputs` reads them from disk; `warehouse_inputs` reads what the warehouse holds:
 `raw.deliveries` and `raw.register_files` as loaded, and `marts.pipeline_state`, written by the policy step
 in the same transaction as the policy marts, with the digest of the raw inputs and policy the marts were
 last computed from. `cohaesie run` and the inbox sensor compare the two to decide what to do.
@@ -15,8 +15,9 @@ from pathlib import Path
 
 import duckdb
 
-from cohaesie_pipeline.ingestion.loader import DELIVERY_FILES, REGISTER_FILES, find_file
+from cohaesie_pipeline.ingestion.loader import DELIVERY_FILES, REFERENCE_REGISTER, REGISTER_FILES, find_file
 from cohaesie_pipeline.ingestion.reader import file_sha256
+from cohaesie_pipeline.ingestion.reference import log_path
 from cohaesie_pipeline.partitions import QUARTER_DIR
 from cohaesie_pipeline.paths import DBT_PROJECT_DIR, PACKAGE_DIR
 
@@ -98,7 +99,11 @@ def current_inputs(inbox: Path, registers: Path, policy_label: str,
         out.deliveries[folder.name] = digest({k: hashes.sha256(f) for k, f in zip(DELIVERY_FILES, files)})
     reg = {k: find_file(registers, k) for k in REGISTER_FILES}
     if all(reg.values()):
-        out.registers = digest({k: hashes.sha256(f) for k, f in reg.items()})
+        hashed = {k: hashes.sha256(f) for k, f in reg.items()}
+        log = log_path(registers)
+        if log is not None:  # an import of reference values changes the registers
+            hashed[REFERENCE_REGISTER] = hashes.sha256(log)
+        out.registers = digest(hashed)
     return out, hashes.new
 
 

@@ -19,14 +19,17 @@ def indicator_rows(quarter: str, agb: str, rates: dict[str, float], denominator:
         out.append({"quarter": quarter, "practice_agb": agb, "program": program, "indicator_code": code,
                     "is_key": key, "numerator": num, "denominator": denominator,
                     "rate": num / denominator if denominator else None, "national_rate": national,
-                    "national_year": 2024,
+                    "national_year": 2024, "reference_kind": "national_latest", "reference_year": 2024,
+                    "reference_quarter": None, "reference_latest_available": False, "reference_rate": national,
+                    "lag_limit": national * 0.8,
                     "lagging": key and denominator >= 10 and num < national * 0.8 * denominator})
     return out
 
 
 def frame(rows: list[dict]) -> pd.DataFrame:
     cols = ["quarter", "practice_agb", "program", "indicator_code", "is_key", "numerator", "denominator", "rate",
-            "national_rate", "national_year", "lagging"]
+            "national_rate", "national_year", "reference_kind", "reference_year", "reference_quarter",
+            "reference_latest_available", "reference_rate", "lag_limit", "lagging"]
     return pd.DataFrame(rows, columns=cols)
 
 

@@ -24,6 +24,7 @@ from dagster import (
 
 from cohaesie_pipeline.ingestion.errors import ValidationFailed
 from cohaesie_pipeline.ingestion.loader import DELIVERY_FILES, REGISTER_FILES, load_delivery, load_registers
+from cohaesie_pipeline.ingestion.reference import read_log
 from cohaesie_pipeline.partitions import quarter_partitions
 from cohaesie_pipeline.paths import inbox_dir, registers_dir
 from cohaesie_pipeline.quarters import Quarter
@@ -142,7 +143,14 @@ def quarterly_delivery(context: AssetExecutionContext, warehouse: Warehouse):
             f"| {q} | {f.path.name} | `{f.sha256[:16]}…` | {f.rows_loaded} |" for q, r in results for f in r.files]))})
 
 
-@multi_asset(specs=_specs(REGISTER_FILES), check_specs=_checks(REGISTER_FILES), name="registers", can_subset=False)
+REFERENCE_VALUES = AssetSpec(
+    AssetKey(["raw", "reference_values"]), group_name="ingestion", owners=["team:kwaliteit"], kinds={"duckdb"},
+    description="National (InEen) rates and targets imported by staff with `cohaesie reference import`, with who "
+                "imported which file when (its sha256). The shipped seeds fill what no import covers.")
+
+
+@multi_asset(specs=[*_specs(REGISTER_FILES), REFERENCE_VALUES], check_specs=_checks(REGISTER_FILES),
+             name="registers", can_subset=False)
 def registers(context: AssetExecutionContext, warehouse: Warehouse):
     """The care group's registers as they are now. They hold their own history (dates), so every run reloads
     them whole and the policy steps read them as of each quarter's peildatum."""
@@ -154,3 +162,9 @@ def registers(context: AssetExecutionContext, warehouse: Warehouse):
         yield from _failed_checks(exc, REGISTER_FILES, {"folder": str(folder)})
         raise Failure(description=str(exc), metadata={"folder": MetadataValue.path(str(folder))}) from None
     yield from _results(result)
+    log = read_log(folder)
+    yield MaterializeResult(asset_key=REFERENCE_VALUES.key, metadata={
+        "dagster/row_count": result.reference_rows, "imports": len(log),
+        "latest_import": MetadataValue.text("none: shipped defaults only" if log.empty else
+                                            f"{log.import_id.iloc[-1]} ({log.file_name.iloc[-1]}, "
+                                            f"{log.imported_by.iloc[-1]})")})

@@ -482,5 +482,16 @@ class Generator:
         return self.summary
 
 
+DEMO_QUARTERS = 8
+
+
+def default_demo_quarters(today: date | None = None) -> tuple[str, str]:
+    """The demo reaches the present: the last eight quarters up to the latest one whose peildatum (its first
+    day) has passed, as a care group running the pipeline today has them (2025Q1-2026Q4 in November 2026:
+    after InEen's last benchmark year, so the reports show the frozen-benchmark warning)."""
+    last = Quarter.of(today or date.today())
+    return str(last - (DEMO_QUARTERS - 1)), str(last)
+
+
 def generate(out: Path | str, practices: int = 45, first: str = "2023Q1", last: str = "2024Q4", seed: int = 42) -> Summary:
     return Generator(Path(out), practices, first, last, seed).run()

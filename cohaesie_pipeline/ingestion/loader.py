@@ -17,6 +17,7 @@ import pandera.pandas as pa
 
 from cohaesie_pipeline.ingestion.errors import EXAMPLES_PER_PROBLEM, FileProblem, ValidationFailed
 from cohaesie_pipeline.ingestion.reader import CHUNK_ROWS, file_sha256, read_table
+from cohaesie_pipeline.ingestion.reference import REFERENCE_DDL, load_reference, log_path
 from cohaesie_pipeline.ingestion.schemas import (
     Context,
     FileSpec,
@@ -29,6 +30,7 @@ from cohaesie_pipeline.quarters import Quarter
 
 DELIVERY_FILES = ("patienten", "meetwaarden", "declaraties")
 REGISTER_FILES = ("praktijken", "praktijkhouders", "praktijkbezoeken", "verbetertrajecten")
+REFERENCE_REGISTER = "referentie"  # the log of `cohaesie reference import`, when there is one
 
 RAW_DDL = """
 create schema if not exists raw;
@@ -73,6 +75,7 @@ _LOWER_COLUMNS = {"soort", "stap"}
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(RAW_DDL)
+    con.execute(REFERENCE_DDL)
 
 
 def find_file(folder: Path, kind: str) -> Path | None:
@@ -98,6 +101,7 @@ class FileResult:
 @dataclass
 class LoadResult:
     files: list[FileResult] = field(default_factory=list)
+    reference_rows: int = 0
 
     def by_kind(self) -> dict[str, FileResult]:
         return {f.kind: f for f in self.files}
@@ -297,6 +301,13 @@ def load_registers(con: duckdb.DuckDBPyConnection, folder: Path, chunk_rows: int
         for fr in result.files:
             con.execute("insert into raw.register_files values (?, ?, ?, ?, ?, ?)",
                         [fr.kind, fr.path.name, fr.sha256, fr.encoding, fr.rows_loaded, now])
+        # imported reference values (optional: without an import the shipped seeds are the reference)
+        log = log_path(folder)
+        result.reference_rows = load_reference(con, folder)
+        if log is not None:
+            con.execute("insert into raw.register_files values (?, ?, ?, ?, ?, ?)",
+                        [REFERENCE_REGISTER, f"{log.parent.name}/{log.name}", file_sha256(log), "utf-8",
+                         result.reference_rows, now])
         con.commit()
     except BaseException:
         con.rollback()

@@ -192,3 +192,43 @@ def register_specs() -> dict[str, FileSpec]:
                 "bevestigd_op": c("date_optional"), "afspraken": _col(ctx=ctx)},
                 checks=[_row_order("datum", "bevestigd_op", "confirmed_before_talk")])),
     }
+
+
+REFERENCE_KINDS_NL = ("landelijk", "streefwaarde")  # soort in a reference file -> national / target
+
+
+def reference_messages(indicators: list[str]) -> dict[str, str]:
+    return {
+        "reference_kind": f"is not a kind of reference value (expected one of {', '.join(REFERENCE_KINDS_NL)})",
+        "indicator": f"is not an indicator code of the indicator table (expected e.g. {indicators[0]}; all codes: "
+                     f"{', '.join(indicators)})",
+        "year": "is not a year (expected a year from 2000 to 2100, e.g. 2024)",
+        "percentage": "is not a percentage (expected a number from 0 to 100 with a decimal comma, e.g. 74,5)",
+        "text": "is empty (expected the source, e.g. InEen Transparante Ketenzorg 2024)",
+    }
+
+
+def percentage_value(s: pd.Series) -> pd.Series:
+    """'74,5', '74.5' or '74,5%' as a number of percent; NaN when not one."""
+    text = s.astype(str).str.strip().str.removesuffix("%").str.strip()
+    ok = text.str.fullmatch(r"\d{1,3}([.,]\d{1,4})?")
+    return pd.to_numeric(text.where(ok).str.replace(",", ".", regex=False), errors="coerce")
+
+
+def reference_spec(indicators: list[str]) -> FileSpec:
+    """`cohaesie reference import`: one row per kind x indicator x year (RULES.md, Reference after InEen)."""
+    known = {i.upper() for i in indicators}
+    checks = {
+        "reference_kind": lambda s: s.str.lower().isin(REFERENCE_KINDS_NL),
+        "indicator": lambda s: s.str.upper().isin(known),
+        "year": lambda s: s.str.fullmatch(r"\d{4}") & pd.to_numeric(s, errors="coerce").between(2000, 2100),
+        "percentage": lambda s: percentage_value(s).between(0, 100),
+        "text": lambda s: s != "",
+    }
+
+    def col(key: str) -> pa.Column:
+        return pa.Column(str, coerce=False, checks=[pa.Check(checks[key], error=key)])
+
+    return FileSpec("referentie", ["soort", "indicator", "jaar", "percentage", "bron"], pa.DataFrameSchema({
+        "soort": col("reference_kind"), "indicator": col("indicator"), "jaar": col("year"),
+        "percentage": col("percentage"), "bron": col("text")}))

@@ -12,6 +12,7 @@ from fractions import Fraction
 import pandas as pd
 
 from cohaesie_pipeline.policy.config import Policy
+from cohaesie_pipeline.policy.wording import reference_label_of
 from cohaesie_pipeline.quarters import Quarter, add_months
 
 STATUSES = ("no_data", "on_track", "watch", "lagging_no_visits", "improving", "underperformer")
@@ -86,10 +87,10 @@ def classify_quarter(quarter: Quarter, indicators: pd.DataFrame, year_earlier: p
             status = "underperformer"
 
         lag_rows = rows[rows.indicator_code.isin(lagging)].sort_values("indicator_code")
-        details = [{"indicator_code": code, "rate": round(float(rate), 4), "national_rate": float(nat),
-                    "national_year": int(year)}
-                   for code, rate, nat, year in zip(lag_rows.indicator_code, lag_rows.rate, lag_rows.national_rate,
-                                                    lag_rows.national_year)]
+        # what the decision rests on: each lagging indicator with the reference it lagged against
+        details = [{"indicator_code": r.indicator_code, "rate": round(float(r.rate), 4),
+                    "reference_rate": float(r.reference_rate), "lag_limit": round(float(r.lag_limit), 6),
+                    "reference": reference_label_of(r)} for r in lag_rows.itertuples()]
         out.append({
             "quarter": str(quarter), "peildatum": peil, "practice_agb": agb, "program": program,
             "status": status, "is_lagging": status in LAGGING_STATUSES,

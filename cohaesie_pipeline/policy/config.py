@@ -19,6 +19,8 @@ DEFAULT_POLICY_PATH = PACKAGE_DIR / "policy.yaml"
 
 # praktijkbezoeken.soort (DATA-CONTRACT.md)
 VISIT_KINDS = ("kwartaalbezoek", "jaargesprek", "verbetergesprek", "functioneringsgesprek", "overig")
+# what the 20% rule compares with (RULES.md, Reference after InEen)
+REFERENCE_KINDS = ("national_latest", "care_group_previous_year", "targets")
 
 
 class PolicyConfigError(ValueError):
@@ -45,6 +47,7 @@ class Policy:
     substantial_improvement_pp: float
     suppress_below: int
     planned_visits_per_year: int
+    reference_kind: str = "national_latest"
     source: str = ""
 
     @cached_property  # asked for on every row written; the dataclass is frozen, so it never goes stale
@@ -65,10 +68,11 @@ class Policy:
             "grace_months": self.grace_months,
             "coverage_norm": self.coverage_norm,
             "care_rule": self.care_rule,
+            "reference_kind": self.reference_kind,
         }
 
 
-# (section, key, field, type, check, explanation)
+# (section, key, field, type, check, explanation); a key in _OPTIONAL may be left out of the file
 _SPEC = [
     ("indicators", "window_months", "window_months", int, lambda v: 1 <= v <= 60, "a whole number of months, 1-60"),
     ("indicators", "lag_threshold", "lag_threshold", float, lambda v: 0 < v < 1, "a fraction between 0 and 1, e.g. 0.20"),
@@ -92,7 +96,10 @@ _SPEC = [
      "percentage points, 0-100"),
     ("disclosure", "suppress_below", "suppress_below", int, lambda v: 1 <= v <= 100, "a whole number, 1-100"),
     ("visits", "planned_per_year", "planned_visits_per_year", int, lambda v: 0 <= v <= 52, "a whole number, 0-52"),
+    ("reference", "kind", "reference_kind", str, lambda v: v in REFERENCE_KINDS, f"one of {', '.join(REFERENCE_KINDS)}"),
 ]
+# a policy written before InEen stopped has no `reference` section: it meant the national average
+_OPTIONAL = {("reference", "kind")}
 
 
 def _coerce(value, typ):
@@ -124,6 +131,8 @@ def load_policy(path: str | Path | None = None) -> Policy:
     for section, key, field, typ, check, expected in _SPEC:
         where = f"{section}.{key}"
         if not isinstance(raw.get(section), dict) or key not in raw[section]:
+            if (section, key) in _OPTIONAL:
+                continue
             raise PolicyConfigError(f"policy config {path}: '{where}' is missing (expected {expected})")
         value = raw[section][key]
         try:

@@ -33,6 +33,32 @@ def days(n: int) -> str:
     return f"{n} {'dag' if n == 1 else 'dagen'}"
 
 
+# what the 20% rule compares with, as a noun (RULES.md, Reference after InEen)
+REFERENCE_NOUN = {"national_latest": "het landelijk gemiddelde",
+                  "care_group_previous_year": "het zorggroepgemiddelde van een jaar eerder",
+                  "targets": "de streefwaarde"}
+LATEST_AVAILABLE = "laatst beschikbaar"
+
+
+def reference_label(kind: str, year, quarter=None, latest_available: bool = False) -> str:
+    """The reference printed beside a comparison: 'landelijk 2024, laatst beschikbaar', 'landelijk 2023',
+    'zorggroep 2024Q3', 'streefwaarde 2025'; '' when there is no reference value."""
+    if year is None or year != year:  # None or NaN
+        return ""
+    if kind == "care_group_previous_year":
+        return f"zorggroep {quarter}"
+    if kind == "targets":
+        return f"streefwaarde {int(year)}"
+    return f"landelijk {int(year)}" + (f", {LATEST_AVAILABLE}" if latest_available else "")
+
+
+def reference_label_of(row) -> str:
+    """reference_label from a practice_indicators row (a dict or a namedtuple)."""
+    get = row.get if isinstance(row, dict) else (lambda k: getattr(row, k, None))
+    return reference_label(get("reference_kind"), get("reference_year"), get("reference_quarter"),
+                           bool(get("reference_latest_available")))
+
+
 @dataclass(frozen=True)
 class Wording:
     """The policy's numbers as report text; templates receive it as `rule`."""
@@ -40,6 +66,7 @@ class Wording:
     norm_label: str         # "90%-norm"
     lag: str                # "20%"
     lag_rule: str           # "meer dan 20% onder het landelijk gemiddelde"
+    reference: str          # "het landelijk gemiddelde" / "de streefwaarde" / ...
     min_denominator: int
     grace: str              # "drie maanden"
     window: str             # "12 maanden" / "twaalf maanden"
@@ -58,7 +85,8 @@ class Wording:
         return cls(
             norm=percent(policy.coverage_norm), norm_label=f"{percent(policy.coverage_norm)}-norm",
             lag=percent(policy.lag_threshold),
-            lag_rule=f"meer dan {percent(policy.lag_threshold)} onder het landelijk gemiddelde",
+            lag_rule=f"meer dan {percent(policy.lag_threshold)} onder {REFERENCE_NOUN[policy.reference_kind]}",
+            reference=REFERENCE_NOUN[policy.reference_kind],
             min_denominator=policy.min_denominator, grace=months(policy.grace_months),
             window=months(policy.window_months), intensive=months(policy.intensive_months),
             final=months(policy.final_months), first_talk=months(policy.first_talk_months),

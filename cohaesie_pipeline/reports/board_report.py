@@ -9,19 +9,19 @@ from decimal import Decimal
 import pandas as pd
 
 from cohaesie_pipeline.policy.config import Policy
-from cohaesie_pipeline.policy.wording import Wording
+from cohaesie_pipeline.policy.wording import Wording, reference_label_of
 from cohaesie_pipeline.quarters import add_months
 from cohaesie_pipeline.reports import charts, disclosure
 from cohaesie_pipeline.reports import format as f
 from cohaesie_pipeline.reports.data import PROGRAM_ORDER, QuarterData
 from cohaesie_pipeline.reports.fingerprint import render_fingerprint
-from cohaesie_pipeline.reports.practice_report import national_note
+from cohaesie_pipeline.reports.practice_report import reference_banner, reference_note
 
 GROUPS = [("underperformer", "Minder presterend"), ("lagging_no_visits", "Achter, nog geen praktijkbezoeken"),
           ("improving", "Achter, maar verbeterend"), ("watch", "Aandacht (dit jaar achter geraakt)")]
 
 
-def decision_rows(data: QuarterData, names: dict, label: dict, policy: Policy, q: str) -> list[dict]:
+def decision_rows(data: QuarterData, names: dict, label: dict, policy: Policy, q: str, common: str = "") -> list[dict]:
     """The board's first page: one row per underperforming practice-program with what the decision rests on
     (the lagging key indicators against their limit), how long, where the trajectory stands, what is next and
     by when, the visits, and the money at stake this year."""
@@ -33,7 +33,9 @@ def decision_rows(data: QuarterData, names: dict, label: dict, policy: Policy, q
     for r in cls.sort_values(["practice_agb", "program"]).itertuples():
         details = json.loads(r.lagging_details) if r.lagging_details else []
         lagging = [f"{label.get(d['indicator_code'], d['indicator_code'])} {f.pct(d['rate'])} "
-                   f"(grens {f.pct(d['national_rate'] * (1 - policy.lag_threshold))})" for d in details]
+                   # the reference is said once above the table; only one that differs is named here
+                   f"(grens {f.pct(d['lag_limit'])}{'' if d['reference'] == common else ', ' + d['reference']})"
+                   for d in details]
         t = tr.get((r.practice_agb, r.program))
         money = s[(s.practice_agb == r.practice_agb) & (s.program == r.program)]
         rows.append({
@@ -51,6 +53,11 @@ def decision_rows(data: QuarterData, names: dict, label: dict, policy: Policy, q
             "applied": f.euro(sum((Decimal(str(v)) for v in money[money.applied].settlement_amount), Decimal(0))),
         })
     return rows
+
+
+def _most_common_label(rows: pd.DataFrame) -> str:
+    labels = [x for x in (reference_label_of(r) for r in rows.itertuples()) if x]
+    return max(set(labels), key=labels.count) if labels else "geen referentie"
 
 
 def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
@@ -71,9 +78,8 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
                 "program": program, "name": r.indicator_name, "den": disclosure.count(den, sup),
                 "rate": disclosure.rate(int(g.numerator.sum()), den, sup),
                 "prev": f.pct(before.care_group_rate.iloc[0]) if len(before) else "–",
-                "national": f.pct(r.national_rate),
-                "national_year": "" if pd.isna(r.national_year) else int(r.national_year),
-                "gap": f.pp(r.care_group_rate - r.national_rate) if pd.notna(r.national_rate) else "–",
+                "reference": f.pct(r.reference_rate), "reference_label": reference_label_of(r),
+                "gap": f.pp(r.care_group_rate - r.reference_rate) if pd.notna(r.reference_rate) else "–",
                 "_sort": r.sort_order,
             })
             hist = ind[ind.indicator_code == code]
@@ -96,7 +102,7 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
         codes = list(rows.sort_values("sort_order").indicator_code.drop_duplicates())
         labels = dict(zip(rows.indicator_code, rows.indicator_name))
         agbs = sorted(rows.practice_agb.unique(), key=lambda a: names.get(a, a))
-        gap = rows.pivot(index="practice_agb", columns="indicator_code", values="gap_abs").reindex(index=agbs, columns=codes)
+        gap = rows.pivot(index="practice_agb", columns="indicator_code", values="reference_gap_abs").reindex(index=agbs, columns=codes)
         den = rows.pivot(index="practice_agb", columns="indicator_code", values="denominator").reindex(index=agbs, columns=codes)
         suppressed = (den < sup).to_numpy()  # 0 included: nothing to show either
         lagging = rows.pivot(index="practice_agb", columns="indicator_code", values="lagging").reindex(
@@ -173,7 +179,7 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
     dq = data.quality.groupby(["finding", "description_nl"]).agg(practices=("practice_agb", "nunique"),
                                                                   rows=("rows_affected", "sum")).reset_index()
     under = [r for r in status_groups[0]["rows"]]
-    decisions = decision_rows(data, names, code_names, policy, q)
+    decisions = decision_rows(data, names, code_names, policy, q, _most_common_label(key_now))
     late = sum(1 for t in trajectories if t["overdue"])
     headlines = [
         f"{len(under)} praktijk-programma's minder presterend, {len(status_groups[2]['rows'])} verbeterend, "
@@ -202,5 +208,6 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
         "quality": [{"description": r.description_nl, "practices": int(r.practices),
                      "rows": disclosure.count(r.rows, sup)}
                     for r in dq.itertuples()],
-        "national_note": national_note(data), "rule": Wording.of(policy),
+        "reference_note": reference_note(data), "rule": Wording.of(policy),
+        "reference_banner": reference_banner(data), "reference_header": _most_common_label(key_now),
     }

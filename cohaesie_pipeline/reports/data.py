@@ -40,7 +40,7 @@ class QuarterData:
     steps: pd.DataFrame
     holders: pd.DataFrame
     deliveries: pd.DataFrame
-    national_sources: pd.DataFrame
+    references: pd.DataFrame
     fingerprint: str = ""  # of the frames above: set by load_quarter
     extra: dict = field(default_factory=dict)
 
@@ -105,8 +105,10 @@ def load_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> QuarterDat
                            from staging.stg_practice_holders where held_from <= ?""", [last_day, last_day]),
         deliveries=_q(con, """select quarter, file_kind, file_name, content_sha256, encoding, rows_read, rows_loaded
                               from staging.stg_deliveries where quarter = ?""", [q]),
-        national_sources=_q(con, """select distinct indicator_code, national_year, national_source
-                                    from marts.practice_indicators where quarter = ?""", [q]),
+        references=_q(con, """select distinct indicator_code, national_year, national_source, national_is_placeholder,
+                                     reference_kind, reference_year, reference_quarter, reference_source,
+                                     reference_is_placeholder, reference_latest_available
+                              from marts.practice_indicators where quarter = ?""", [q]),
     )
     data.fingerprint = content_fingerprint(data)
     return data

@@ -9,7 +9,7 @@ import pandas as pd
 
 from cohaesie_pipeline.policy.config import Policy
 from cohaesie_pipeline.policy.trajectory import register_as_of
-from cohaesie_pipeline.policy.wording import Wording
+from cohaesie_pipeline.policy.wording import Wording, reference_label_of
 from cohaesie_pipeline.quarters import Quarter, add_months
 from cohaesie_pipeline.reports import format as f
 from cohaesie_pipeline.reports.data import QuarterData, gp_names_on
@@ -66,8 +66,8 @@ def targets(data: QuarterData, event, policy: Policy) -> list[str]:
     rows = ind[(ind.quarter == ref) & (ind.practice_agb == event.practice_agb) & (ind.program == event.program)
                & ind.is_key & ind.lagging.fillna(False).astype(bool)]
     rule = Wording.of(policy)
-    return [f"{r.indicator_name}: {f.pct(r.rate)} in {ref} (landelijk {f.pct(r.national_rate)}); doel minstens "
-            f"{f.pct(r.national_rate * (1 - policy.lag_threshold))}, of gemiddeld {rule.substantial_improvement} "
+    return [f"{r.indicator_name}: {f.pct(r.rate)} in {ref} ({reference_label_of(r)} {f.pct(r.reference_rate)}); "
+            f"doel minstens {f.pct(r.lag_limit)}, of gemiddeld {rule.substantial_improvement} "
             f"verbetering" for r in rows.sort_values("sort_order").itertuples()]
 
 

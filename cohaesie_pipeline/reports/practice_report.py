@@ -2,25 +2,47 @@
 counts; other practices appear only as anonymous dots and pooled averages."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from cohaesie_pipeline.policy.config import Policy
-from cohaesie_pipeline.policy.wording import Wording
+from cohaesie_pipeline.policy.wording import LATEST_AVAILABLE, Wording, reference_label_of
 from cohaesie_pipeline.reports import charts
 from cohaesie_pipeline.reports import format as f
 from cohaesie_pipeline.reports.data import PROGRAM_NAMES, PROGRAM_ORDER, QuarterData
 from cohaesie_pipeline.reports.fingerprint import render_fingerprint
 
 
-def national_note(data: QuarterData) -> str:
-    src = data.national_sources
-    years = sorted({int(y) for y in src.national_year.dropna()})
-    text = f"Landelijke gemiddelden: InEen-benchmark, jaar {', '.join(map(str, years))}."
-    if years and years[-1] < data.quarter.year:
-        text += f" Voor {data.quarter.year} bestaat geen landelijk cijfer (InEen stopte na 2024); het laatste jaar is gebruikt."
-    if src.national_source.fillna("").str.contains("illustratief").any():
+def reference_note(data: QuarterData) -> str:
+    """What the comparisons are against, said once in full (the tables carry the short label)."""
+    ref = data.references
+    kinds = set(ref.reference_kind.dropna())
+    years = sorted({int(y) for y in ref.national_year.dropna()})
+    text = f"Landelijke gemiddelden: InEen-benchmark, jaar {', '.join(map(str, years))}." if years else ""
+    window_year = (data.quarter.peildatum - timedelta(days=1)).year
+    if years and years[-1] < window_year:
+        text += (f" Voor {window_year} bestaat geen landelijk cijfer (InEen publiceerde de benchmark tot en met "
+                 f"{years[-1]}); het laatst beschikbare jaar is gebruikt: landelijk {years[-1]}, {LATEST_AVAILABLE}.")
+    if "targets" in kinds:
+        text += (" Het beleid vergelijkt met de streefwaarden van de zorggroep (" +
+                 "; ".join(sorted(set(ref.reference_source.dropna()))) + ").")
+    elif "care_group_previous_year" in kinds:
+        text += " Het beleid vergelijkt met het zorggroepgemiddelde van hetzelfde kwartaal een jaar eerder."
+    if placeholder_values(data):
         text += " LET OP: dit zijn illustratieve waarden (placeholder), geen echte InEen-cijfers."
-    return text
+    return text.strip()
+
+
+def placeholder_values(data: QuarterData) -> bool:
+    ref = data.references
+    return bool(ref.national_is_placeholder.fillna(False).any() or ref.reference_is_placeholder.fillna(False).any())
+
+
+def reference_banner(data: QuarterData) -> str:
+    """On the cover of every report while a comparison rests on shipped illustrative values."""
+    if not placeholder_values(data):
+        return ""
+    return ("Voorlopig: de vergelijkingswaarden (landelijk gemiddelde of streefwaarde) in dit rapport zijn "
+            "illustratieve waarden, nog geen echte InEen-cijfers. Lees de vergelijkingen als voorbeeld.")
 
 
 class _Lookups:
@@ -74,20 +96,20 @@ def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, pol
     status = look.status.get((agb, program, q), "no_data")
     t = look.trajectory.get((agb, program))
 
-    years = [int(r["national_year"]) for r in now if not f.missing(r["national_year"])]
-    header_year = max(set(years), key=years.count) if years else None
+    labels = [reference_label_of(r) for r in now]
+    shown = [x for x in labels if x]
+    header = max(set(shown), key=shown.count) if shown else ""
     groups: dict[str, list[dict]] = {}
-    for r in now:
-        year = None if f.missing(r["national_year"]) else int(r["national_year"])
+    for r, label in zip(now, labels):
         groups.setdefault(r["kind"], []).append({
             "name": r["indicator_name"], "is_key": bool(r["is_key"]),
             "fraction": f"{f.num(r['numerator'])} / {f.num(r['denominator'])}", "rate": f.pct(r["rate"]),
             "ci": "–" if f.missing(r["rate"]) else f"{f.pct(r['ci_low'], 0)}–{f.pct(r['ci_high'], 0)}",
-            "care_group": f.pct(r["care_group_rate"]), "national": f.pct(r["national_rate"]),
-            # the year is in the column header; only a row whose benchmark year differs says its own
-            "national_year": year if year is not None and year != header_year else "",
-            "gap": f.pp(r["gap_abs"]), "lagging": bool(r["lagging"]), "too_small": bool(r["too_small"]),
-            "compared": compared_with_national(r["ci_low"], r["ci_high"], r["national_rate"]),
+            "care_group": f.pct(r["care_group_rate"]), "reference": f.pct(r["reference_rate"]),
+            # the reference is in the column header; only a row whose reference differs says its own
+            "reference_label": label if label != header else "",
+            "gap": f.pp(r["reference_gap_abs"]), "lagging": bool(r["lagging"]), "too_small": bool(r["too_small"]),
+            "compared": compared_with_national(r["ci_low"], r["ci_high"], r["reference_rate"]),
         })
 
     panels, positions = [], []
@@ -101,7 +123,7 @@ def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, pol
         positions.append({"title": r["indicator_name"],
                           "others": [rate for other, rate in look.assessed_rates.get(code, ()) if other != agb],
                           "own": None if f.missing(r["rate"]) or r["too_small"] else float(r["rate"]),
-                          "national": None if f.missing(r["national_rate"]) else float(r["national_rate"])})
+                          "national": None if f.missing(r["reference_rate"]) else float(r["reference_rate"])})
 
     light = f.LIGHT[status]
     coverage = None if c is None else c["coverage"]
@@ -131,7 +153,7 @@ def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, pol
         "action_nl": "–" if t is None else (t["explanation_nl"] if t["next_action"] != "geen" else "geen actie"),
         "due": None if t is None or f.missing(t["due_date"]) else f.datum(t["due_date"]),
         "overdue": False if t is None else bool(t["overdue"]),
-        "national_year": header_year or "",
+        "reference_header": header[:1].upper() + header[1:] if header else "Referentie",
         "indicator_groups": [(KIND_NL.get(k, k), rows) for k, rows in groups.items()],
         "trend": charts.trend_panels(panels, look.quarters, cols=3),
         "positions": charts.position_chart(positions, policy.lag_threshold) if positions else None,
@@ -193,5 +215,6 @@ def practice_context(data: QuarterData, agb: str, policy: Policy, produced: date
         "programs": [_program_view(data, look, agb, pr, policy) for pr in programs],
         "changes": _changes(data, look, agb, programs),
         "trend_period": f.period(look.quarters),
-        "rule": Wording.of(policy), "policy_version": policy.label, "national_note": national_note(data), "files": files or "–",
+        "rule": Wording.of(policy), "policy_version": policy.label, "reference_note": reference_note(data),
+        "reference_banner": reference_banner(data), "files": files or "–",
     }

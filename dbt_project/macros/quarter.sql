@@ -28,3 +28,8 @@
         / (1 + {{ z }}*{{ z }} / {{ n }}))
     end
 {%- endmacro %}
+
+{# The same quarter a year earlier: 2025Q3 -> 2024Q3 (the policy judges a quarter against that one). #}
+{% macro quarter_a_year_before(quarter_expr) -%}
+    (cast(cast(left({{ quarter_expr }}, 4) as integer) - 1 as varchar) || right({{ quarter_expr }}, 2))
+{%- endmacro %}
