@@ -140,7 +140,9 @@ def inbox_sensor(context: SensorEvaluationContext):
     new_cursor = json.dumps({"files": files, "seq": seq,
                              "requested": {"deliveries": disk.deliveries, "registers": disk.registers,
                                            "policy": disk.policy, "code": disk.code}})
-    waiting = "; ".join(disk.incomplete)
+    waiting = "; ".join(disk.misnamed + disk.incomplete)
+    for line in disk.misnamed:
+        context.log.warning(line)
     if not requests:
         reason = (f"no change since the last request: {len(disk.deliveries)} deliveries, registers and policy "
                   "as they were")

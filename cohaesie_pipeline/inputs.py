@@ -10,6 +10,7 @@ last computed from. `cohaesie run` and the inbox sensor compare the two to decid
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +49,7 @@ class Inputs:
     policy: str | None = None
     code: str | None = CODE_VERSION
     incomplete: list[str] = field(default_factory=list)  # why a quarter folder is not a delivery (yet)
+    misnamed: list[str] = field(default_factory=list)  # inbox folders not named as a quarter: never loaded
 
     def changed_quarters(self, other: Inputs) -> list[str]:
         return sorted(q for q, d in self.deliveries.items() if other.deliveries.get(q) != d)
@@ -76,6 +78,21 @@ class _HashCache:
         return sha
 
 
+_ALMOST_A_QUARTER = re.compile(r"(\d{4})\s*[-_ .]?\s*[Qq]\s*-?\s*(\d)")
+
+
+def misnamed_folder(name: str) -> str:
+    """What to do with an inbox folder that is not named YYYYQn: it is never loaded, and silence would hide a
+    delivery ('2024q4', '2024-Q4', '2024Q5')."""
+    m = _ALMOST_A_QUARTER.fullmatch(name)
+    if m and m[2] in "1234":
+        return f"inbox folder '{name}' NOT LOADED: rename it to {m[1]}Q{m[2]} (quarter folders are named YYYYQn)"
+    if m:
+        return f"inbox folder '{name}' NOT LOADED: there is no quarter {m[2]} (YYYYQ1 to YYYYQ4); rename it"
+    return (f"inbox folder '{name}' NOT LOADED: not a quarter folder (expected YYYYQn, e.g. 2024Q3); move it out "
+            f"of the inbox if it is not a delivery")
+
+
 def delivery_status(folder: Path) -> tuple[list[Path], list[str]]:
     """The delivery's files found (in DELIVERY_FILES order) and the kinds missing."""
     found = [find_file(folder, k) for k in DELIVERY_FILES]
@@ -90,7 +107,7 @@ def current_inputs(inbox: Path, registers: Path, policy_label: str,
     folders = sorted(p for p in inbox.iterdir() if p.is_dir()) if inbox.is_dir() else []
     for folder in folders:
         if not QUARTER_DIR.match(folder.name):
-            out.incomplete.append(f"{folder.name}: not a quarter folder (expected YYYYQn, e.g. 2024Q3); ignored")
+            out.misnamed.append(misnamed_folder(folder.name))
             continue
         files, missing = delivery_status(folder)
         if missing:

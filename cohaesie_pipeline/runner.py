@@ -82,7 +82,7 @@ def plan(quarters: list[Quarter] | None, everything: bool) -> tuple[list[str], b
 
         with duckdb.connect(str(warehouse_path()), read_only=True) as con:
             loaded, state = warehouse_inputs(con)
-    why = list(disk.incomplete)
+    why = disk.misnamed + disk.incomplete
     if quarters is not None:
         load = [str(q) for q in quarters]
         why.append(f"reloading {', '.join(load)} as asked")

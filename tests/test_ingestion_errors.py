@@ -81,7 +81,7 @@ def test_bsn_like_patient_id_is_rejected(tmp_path, con):
     # 111222333 passes the eleven-test: 9*1+8*1+7*1+6*2+5*2+4*2+3*3+2*3-1*3 = 66
     pat = [PAT_HEADER, "111222333;01051234;DM2;9664;1950;V;01-02-2015;;HA"]
     msg = _fail(con, write_delivery(tmp_path / "in", patients=pat))
-    assert "patienten.csv line 2, column patientnummer: the value looks like a BSN" in msg
+    assert "patienten.csv line 2, column patientnummer: the value holds nine digits that pass the BSN eleven-test" in msg
     # the BSN itself never reaches a message, a log or the event log
     assert "111222333" not in msg and "(value withheld: patient identifier)" in msg
 

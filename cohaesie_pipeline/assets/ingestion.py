@@ -23,7 +23,13 @@ from dagster import (
 )
 
 from cohaesie_pipeline.ingestion.errors import ValidationFailed
-from cohaesie_pipeline.ingestion.loader import DELIVERY_FILES, REGISTER_FILES, load_delivery, load_registers
+from cohaesie_pipeline.ingestion.loader import (
+    DELIVERY_FILES,
+    REGISTER_FILES,
+    load_delivery,
+    load_registers,
+    register_agbs,
+)
 from cohaesie_pipeline.ingestion.reference import read_log
 from cohaesie_pipeline.partitions import quarter_partitions
 from cohaesie_pipeline.paths import inbox_dir, registers_dir
@@ -108,11 +114,12 @@ def quarterly_delivery(context: AssetExecutionContext, warehouse: Warehouse):
                                   f"quarter's export there, or remove the partition with `cohaesie partitions "
                                   f"remove {' '.join(missing)}`")
     results, failed = [], None
+    practices = register_agbs(registers_dir())
     with warehouse.writer(context) as con:
         for quarter in quarters:
             folder = inbox_dir() / str(quarter)
             try:
-                result = load_delivery(con, quarter, folder)
+                result = load_delivery(con, quarter, folder, practices=practices)
             except ValidationFailed as exc:
                 failed = exc
                 break

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -93,9 +94,21 @@ class _Files:
             s.close()
 
 
+_LONG_DIGIT_RUN = re.compile(r"\d{9,}")
+
+
+def _no_bsn_inside(pseudonym: str) -> str:
+    """Ingestion refuses an id holding nine digits in a row that pass the BSN eleven-test; a hex pseudonym has
+    such a run about once in 600. The fifth digit of a long run becomes a letter, so none is left."""
+    while m := _LONG_DIGIT_RUN.search(pseudonym):
+        i = m.start() + 4
+        pseudonym = pseudonym[:i] + "GHIJKLMNOR"[int(pseudonym[i])] + pseudonym[i + 1:]
+    return pseudonym
+
+
 def _pseudonyms(seed: int, practice: int, start: int, n: int) -> np.ndarray:
     return np.array([
-        "P" + hashlib.blake2b(f"{seed}:{practice}:{k}".encode(), digest_size=7).hexdigest().upper()
+        _no_bsn_inside("P" + hashlib.blake2b(f"{seed}:{practice}:{k}".encode(), digest_size=7).hexdigest().upper())
         for k in range(start, start + n)
     ])
 

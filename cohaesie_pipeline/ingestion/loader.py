@@ -16,7 +16,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from cohaesie_pipeline.ingestion.errors import EXAMPLES_PER_PROBLEM, FileProblem, ValidationFailed
-from cohaesie_pipeline.ingestion.reader import CHUNK_ROWS, file_sha256, read_table
+from cohaesie_pipeline.ingestion.reader import CHUNK_ROWS, file_sha256, read_table, xlsx_formulas
 from cohaesie_pipeline.ingestion.reference import REFERENCE_DDL, load_reference, log_path
 from cohaesie_pipeline.ingestion.schemas import (
     Context,
@@ -27,6 +27,7 @@ from cohaesie_pipeline.ingestion.schemas import (
     register_specs,
 )
 from cohaesie_pipeline.quarters import Quarter
+from cohaesie_pipeline.warehouse_io import transaction
 
 DELIVERY_FILES = ("patienten", "meetwaarden", "declaraties")
 REGISTER_FILES = ("praktijken", "praktijkhouders", "praktijkbezoeken", "verbetertrajecten")
@@ -78,14 +79,61 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(REFERENCE_DDL)
 
 
-def find_file(folder: Path, kind: str) -> Path | None:
+def files_of(folder: Path, kind: str) -> list[Path]:
     """A delivery file may be .csv or .xlsx; names are matched case-insensitively."""
     if not folder.is_dir():
+        return []
+    return [p for p in sorted(folder.iterdir())
+            if p.is_file() and p.stem.lower() == kind and p.suffix.lower() in (".csv", ".xlsx")]
+
+
+def find_file(folder: Path, kind: str) -> Path | None:
+    found = files_of(folder, kind)
+    return found[0] if found else None
+
+
+def _ambiguous(folder: Path, kinds) -> list[FileProblem]:
+    """Two files for one kind (declaraties.csv and declaraties.xlsx): the pipeline will not guess which one is
+    the delivery."""
+    out = []
+    for kind in kinds:
+        found = files_of(folder, kind)
+        if len(found) > 1:
+            out.append(FileProblem(folder.name, None, None, None,
+                                   f"holds {' and '.join(p.name for p in found)}: one {kind} file is expected; "
+                                   f"remove the one that is not the export (the pipeline does not guess)"))
+    return out
+
+
+def register_agbs(registers: Path | None) -> set[str] | None:
+    """The practice AGBs of the register file as it is now (None: no readable register; the registers step
+    reports that itself)."""
+    path = find_file(registers, "praktijken") if registers else None
+    if path is None:
         return None
-    for p in sorted(folder.iterdir()):
-        if p.is_file() and p.stem.lower() == kind and p.suffix.lower() in (".csv", ".xlsx"):
-            return p
-    return None
+    try:
+        return {a for chunk in read_table(path, ["praktijk_agb"]) for a in chunk.frame.praktijk_agb}
+    except ValidationFailed:
+        return None
+
+
+def _unknown_practices(con, quarter: str, folder: Path, known: set[str]) -> list[FileProblem]:
+    """Every practice a delivery names must be in praktijken.csv: a report needs its name and town."""
+    con.execute("create or replace temp table _known_agb (praktijk_agb varchar)")
+    con.executemany("insert into _known_agb values (?)", [[a] for a in sorted(known)])
+    out = []
+    for kind in DELIVERY_FILES:
+        rows = con.execute(f"""
+            select praktijk_agb, min(source_line), count(*) from raw.{kind}
+            where quarter = ? and praktijk_agb not in (select praktijk_agb from _known_agb)
+            group by praktijk_agb order by min(source_line)""", [quarter]).fetchall()
+        name = find_file(folder, kind).name
+        out += [FileProblem(name, line, "praktijk_agb", agb,
+                            "is not in the practice register praktijken.csv (add the practice to "
+                            "registers/praktijken.csv, or correct the AGB in the export)", total=n)
+                for agb, line, n in rows]
+    con.execute("drop table _known_agb")
+    return out
 
 
 @dataclass
@@ -194,11 +242,26 @@ def _load_file(con, spec: FileSpec, path: Path, msgs: dict[str, str], quarter: s
             _insert(con, spec.kind, _typed(chunk.frame), quarter)
             result.rows_loaded += len(chunk.frame)
     except ValidationFailed as exc:
-        return result, collector.problems() + exc.problems
+        return result, _name_formulas(path, spec, collector.problems()) + exc.problems
     if result.rows_read == 0 and quarter is not None:
         return result, [FileProblem(path.name, None, None, None,
                                     "has a header but no data rows (expected the quarter's export)")]
-    return result, collector.problems()
+    return result, _name_formulas(path, spec, collector.problems())
+
+
+def _name_formulas(path: Path, spec: FileSpec, problems: list[FileProblem]) -> list[FileProblem]:
+    """An empty cell of an XLSX that is really a formula without a saved value says so, with the formula."""
+    empty = [p for p in problems if p.value == "" and p.line is not None]
+    if not empty or path.suffix.lower() != ".xlsx":
+        return problems
+    formulas = xlsx_formulas(path, spec.columns, {p.line for p in empty})
+    out = []
+    for p in problems:
+        f = formulas.get((p.line, p.column)) if p.value == "" else None
+        out.append(p if f is None else FileProblem(
+            p.file, p.line, p.column, f, "is a formula without a saved value (the file was written by a program "
+            "that does not calculate): open it in Excel and save it, or paste the values as values", total=p.total))
+    return out
 
 
 def _duplicate_problems(con, table: str, keys: list[str], display: str, quarter: str | None) -> list[FileProblem]:
@@ -246,8 +309,9 @@ def _load_files(con, kinds, folder: Path, specs: dict[str, FileSpec], msgs: dict
 
 
 def load_delivery(con: duckdb.DuckDBPyConnection, quarter: Quarter, folder: Path,
-                  chunk_rows: int = CHUNK_ROWS) -> LoadResult:
-    """Replace `quarter` in the raw tables with the delivery in `folder`, or change nothing at all."""
+                  chunk_rows: int = CHUNK_ROWS, practices: set[str] | None = None) -> LoadResult:
+    """Replace `quarter` in the raw tables with the delivery in `folder`, or change nothing at all.
+    `practices`: the AGBs of the practice register (None: not checked here)."""
     ensure_raw_schema(con)
     missing = [k for k in DELIVERY_FILES if find_file(folder, k) is None]
     if missing:
@@ -255,15 +319,19 @@ def load_delivery(con: duckdb.DuckDBPyConnection, quarter: Quarter, folder: Path
             str(folder), None, None, None,
             f"is an incomplete delivery for {quarter}: {', '.join(m + '.csv/.xlsx' for m in missing)} missing "
             f"(expected {', '.join(DELIVERY_FILES)})")])
+    if ambiguous := _ambiguous(folder, DELIVERY_FILES):
+        raise ValidationFailed(ambiguous, context=f"Delivery {quarter} rejected; the warehouse keeps what it had "
+                                                  f"for {quarter}:")
     specs = delivery_specs(quarter)
     msgs = messages(Context(quarter))
     q = str(quarter)
-    con.begin()
-    try:
+    with transaction(con, f"the delivery of {q}"):
         for kind in DELIVERY_FILES:
             con.execute(f"delete from raw.{kind} where quarter = ?", [q])
             con.execute("delete from raw.deliveries where quarter = ? and file_kind = ?", [q, kind])
         result, problems = _load_files(con, DELIVERY_FILES, folder, specs, msgs, q, chunk_rows)
+        if not problems and practices is not None:
+            problems = _unknown_practices(con, q, folder, practices)
         if problems:
             raise ValidationFailed(problems, context=f"Delivery {q} rejected; the warehouse keeps what it had "
                                                      f"for {q}. Fix these rows and deliver again:")
@@ -271,11 +339,21 @@ def load_delivery(con: duckdb.DuckDBPyConnection, quarter: Quarter, folder: Path
         for fr in result.files:
             con.execute("insert into raw.deliveries values (?, ?, ?, ?, ?, ?, ?, ?)",
                         [q, fr.kind, fr.path.name, fr.sha256, fr.encoding, fr.rows_read, fr.rows_loaded, now])
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
     return result
+
+
+def _practices_still_delivered(con, register_name: str) -> list[FileProblem]:
+    """A practice may not leave the register while loaded deliveries name it: its reports need its name."""
+    rows = con.execute("""
+        select praktijk_agb, string_agg(distinct quarter, ', ' order by quarter), count(distinct quarter)
+        from (select quarter, praktijk_agb from raw.patienten union all
+              select quarter, praktijk_agb from raw.declaraties)
+        where praktijk_agb not in (select praktijk_agb from raw.praktijken)
+        group by praktijk_agb order by praktijk_agb""").fetchall()
+    return [FileProblem(register_name, None, "praktijk_agb", agb,
+                        f"is missing from the register, but the loaded deliveries of {quarters} name it: add the "
+                        f"practice back to {register_name} (a practice that stopped stays in the register)")
+            for agb, quarters, _n in rows]
 
 
 def load_registers(con: duckdb.DuckDBPyConnection, folder: Path, chunk_rows: int = CHUNK_ROWS) -> LoadResult:
@@ -286,14 +364,17 @@ def load_registers(con: duckdb.DuckDBPyConnection, folder: Path, chunk_rows: int
         raise ValidationFailed([FileProblem(
             str(folder), None, None, None,
             f"misses register(s) {', '.join(m + '.csv' for m in missing)} (expected {', '.join(REGISTER_FILES)})")])
+    if ambiguous := _ambiguous(folder, REGISTER_FILES):
+        raise ValidationFailed(ambiguous, context="Registers rejected; the warehouse keeps the registers it had:")
     specs = register_specs()
     msgs = messages(Context(None))
-    con.begin()
-    try:
+    with transaction(con, "the registers"):
         for kind in REGISTER_FILES:
             con.execute(f"delete from raw.{kind}")
         con.execute("delete from raw.register_files")
         result, problems = _load_files(con, REGISTER_FILES, folder, specs, msgs, None, chunk_rows)
+        if not problems:
+            problems = _practices_still_delivered(con, find_file(folder, "praktijken").name)
         if problems:
             raise ValidationFailed(problems, context="Registers rejected; the warehouse keeps the registers it "
                                                      "had. Fix these rows and save the register again:")
@@ -308,8 +389,4 @@ def load_registers(con: duckdb.DuckDBPyConnection, folder: Path, chunk_rows: int
             con.execute("insert into raw.register_files values (?, ?, ?, ?, ?, ?)",
                         [REFERENCE_REGISTER, f"{log.parent.name}/{log.name}", file_sha256(log), "utf-8",
                          result.reference_rows, now])
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
     return result

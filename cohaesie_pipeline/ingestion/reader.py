@@ -27,21 +27,66 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def detect_encoding(path: Path) -> str:
-    """UTF-8 when the whole file decodes as UTF-8, else Windows-1252 (which decodes any byte string)."""
+# bytes Windows-1252 leaves undefined: a file holding one is neither UTF-8 nor Windows-1252 text
+_CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
+_RE_EXPORT = ("export the file again as UTF-8 (Excel: 'CSV UTF-8 (gescheiden door lijstscheidingsteken)') "
+              "or Windows-1252 ('CSV (gescheiden door lijstscheidingsteken)')")
+
+
+def _line_of(path: Path, offset: int) -> int:
+    line = 1
     with open(path, "rb") as fh:
-        head = fh.read(3)
-        if head == codecs.BOM_UTF8:
-            return "utf-8-sig"
-        fh.seek(0)
+        done = 0
+        while done < offset:
+            block = fh.read(min(_BLOCK, offset - done))
+            if not block:
+                break
+            line += block.count(b"\n")
+            done += len(block)
+    return line
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) when the whole file decodes as UTF-8, else Windows-1252. Anything else is
+    refused with the line of the first byte that fits neither, never a bare UnicodeDecodeError."""
+    display = path.name
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+        if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or b"\x00" in head:
+            raise ValidationFailed([FileProblem(display, None, None, None,
+                                                f"is UTF-16 (or another two-byte) encoded text, which the contract "
+                                                f"does not allow; {_RE_EXPORT}")])
+        bom = head.startswith(codecs.BOM_UTF8)
+        fh.seek(3 if bom else 0)
         decoder = codecs.getincrementaldecoder("utf-8")()
+        done, pending = (3 if bom else 0), 0
         try:
             for block in iter(lambda: fh.read(_BLOCK), b""):
+                pending = len(decoder.getstate()[0])  # bytes of a character cut by the previous block
                 decoder.decode(block)
+                done += len(block)
+            pending = len(decoder.getstate()[0])
             decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "cp1252"
-    return "utf-8"
+            return "utf-8-sig" if bom else "utf-8"
+        except UnicodeDecodeError as exc:
+            bad = done - pending + exc.start  # the offending byte's position in the file
+    if bom:
+        raise ValidationFailed([FileProblem(display, _line_of(path, bad), None, None,
+                                            f"starts with a UTF-8 marker, but this line holds bytes that are not "
+                                            f"UTF-8 (the file mixes encodings); {_RE_EXPORT}")])
+    with open(path, "rb") as fh:
+        done = 0
+        for block in iter(lambda: fh.read(_BLOCK), b""):
+            hits = [i for i in (block.find(bytes([b])) for b in _CP1252_UNDEFINED) if i >= 0]
+            if hits:
+                pos = done + min(hits)
+                byte = block[min(hits)]
+                raise ValidationFailed([FileProblem(display, _line_of(path, pos), None, None,
+                                                    f"holds the byte 0x{byte:02x}, which is neither UTF-8 nor "
+                                                    f"Windows-1252 text (the export is damaged or in another "
+                                                    f"encoding); {_RE_EXPORT}")])
+            done += len(block)
+    return "cp1252"
 
 
 def normalise_header(name: object) -> str:
@@ -59,6 +104,14 @@ def _check_columns(display: str, found: list[str], required: list[str]) -> None:
         raise ValidationFailed([FileProblem(display, None, None, None,
                                             f"has no header row (expected the columns {'; '.join(required)})")])
     missing = [c for c in required if c not in found]
+    if missing and len(found) == 1:
+        for sep, name in ((",", "a comma ','"), ("\t", "a tab"), ("|", "'|'")):
+            if all(c in [normalise_header(x) for x in found[0].split(sep)] for c in required):
+                raise ValidationFailed([FileProblem(
+                    display, 1, None, None,
+                    f"is separated by {name}, but the contract expects ';' (as Dutch exports write it): export "
+                    f"again with ';' as separator (Excel: 'CSV (gescheiden door lijstscheidingsteken)' with Dutch "
+                    f"regional settings), or replace the separator")])
     if missing:
         raise ValidationFailed([FileProblem(
             display, 1, ", ".join(missing), None,
@@ -149,6 +202,32 @@ def _read_xlsx(path: Path, display: str, required: list[str]) -> Iterator[Chunk]
         yield Chunk(df, "xlsx")
     finally:
         wb.close()
+
+
+def xlsx_formulas(path: Path, required: list[str], lines: set[int]) -> dict[tuple[int, str], str]:
+    """The formulas behind cells that read as empty: a workbook written by a program (not Excel) may hold a
+    formula without its calculated value, which then reads as ''. Only asked for once a check failed on an
+    empty cell, so a good delivery is read once."""
+    from openpyxl import load_workbook
+
+    out = {}
+    wb = load_workbook(path, read_only=True, data_only=False)
+    try:
+        rows = wb.worksheets[0].iter_rows(values_only=True)
+        header = [normalise_header(h) for h in next(rows, [])]
+        pos = {c: header.index(c) for c in required if c in header}
+        last = max(lines, default=1)
+        for line, row in enumerate(rows, start=2):
+            if line > last:
+                break
+            if line in lines:
+                for c, p in pos.items():
+                    v = row[p] if p < len(row) else None
+                    if isinstance(v, str) and v.startswith("="):
+                        out[(line, c)] = v
+    finally:
+        wb.close()
+    return out
 
 
 def read_table(path: Path, required: list[str], chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:

@@ -30,17 +30,24 @@ def parse_dates(s: pd.Series) -> pd.Series:
     return out.where((out.dt.year >= 1900) & (out.dt.year <= 2100))
 
 
+def _passes_eleven_test(digits: np.ndarray) -> np.ndarray:
+    weights = np.array([9, 8, 7, 6, 5, 4, 3, 2, -1])
+    return ((digits @ weights) % 11 == 0) & (digits.sum(axis=1) > 0)
+
+
 def looks_like_bsn(s: pd.Series) -> pd.Series:
-    """The BSN eleven-test: 9 digits d1..d9 with 9*d1 + 8*d2 + ... + 2*d8 - d9 divisible by 11.
-    An 8-digit id is tested with its leading zero restored, as spreadsheets drop it."""
+    """The BSN eleven-test (9 digits d1..d9 with 9*d1 + 8*d2 + ... + 2*d8 - d9 divisible by 11) on every run of
+    exactly nine digits inside an id, so that 'BSN111222333', '111222333-01' or 'NL_111222333' are caught too.
+    An id of only 8 digits is tested with its leading zero restored, as spreadsheets drop it."""
     s = s.astype(str)
-    cand = s.str.fullmatch(r"\d{8,9}")
     out = pd.Series(False, index=s.index)
-    if cand.any():
-        digits = np.array([list(x.zfill(9)) for x in s[cand]], dtype=int)
-        weights = np.array([9, 8, 7, 6, 5, 4, 3, 2, -1])
-        total = digits @ weights
-        out[cand] = (total % 11 == 0) & (digits[:, :8].sum(axis=1) + digits[:, 8] > 0)
+    runs = s.str.extractall(r"(?<!\d)(\d{9})(?!\d)")[0]
+    eight = s[s.str.fullmatch(r"\d{8}")].str.zfill(9)
+    cand = pd.concat([runs.droplevel("match"), eight])
+    if len(cand):
+        digits = np.array([list(x) for x in cand], dtype=int)
+        hit = cand.index[_passes_eleven_test(digits)]
+        out[out.index.isin(hit)] = True
     return out
 
 
@@ -71,7 +78,8 @@ class Context:
 def messages(ctx: Context) -> dict[str, str]:
     m = {
         "pseudonym": "is not a valid pseudonymised patient id (expected 6-64 letters, digits, '-' or '_')",
-        "not_bsn": "looks like a BSN (9 digits passing the eleven-test); deliver pseudonymised patient ids only",
+        "not_bsn": "holds nine digits that pass the BSN eleven-test (a citizen service number, also inside a longer "
+                   "id); deliver pseudonymised patient ids only",
         "agb": "is not an AGB code (expected 8 digits, e.g. 01051234)",
         "program": "is not a known program (expected one of DM2, COPD, ASTMA, CVRM)",
         "uzovi": "is not a UZOVI insurer code (expected 4 digits, e.g. 9664)",

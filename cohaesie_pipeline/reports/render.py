@@ -118,25 +118,56 @@ _WORKER: dict = {}
 _GC_THRESHOLD = (50_000, 20, 20)
 
 
-def _start_worker(data: QuarterData, policy: Policy, produced: date, temp_root: str) -> None:
+def _start_worker(data: QuarterData, policy: Policy, produced: date, temp_root: str, worklists: dict | None = None
+                  ) -> None:
     die_with_parent()  # a killed run leaves no render workers behind
     gc.freeze()
     gc.set_threshold(*_GC_THRESHOLD)
     # worker processes end with os._exit, so nothing they leave in /tmp would be removed: keep it under a
     # folder the parent deletes
     tempfile.tempdir = tempfile.mkdtemp(dir=temp_root)
-    _WORKER.update(data=data, policy=policy, produced=produced)
+    _WORKER.update(data=data, policy=policy, produced=produced, worklists=worklists or {})
     _stylesheet()
 
 
-def _practice_job(agb_and_path: tuple[str, Path]) -> Rendered:
-    agb, path = agb_and_path
+def _job(job: tuple[str, str, Path]) -> list:
+    """One file set of the quarter, drawn in a worker: a practice report, the board report, or a practice's
+    private worklist (xlsx + PDF)."""
+    kind, agb, path = job
     w = _WORKER
-    return render_pdf("practice.html.j2", practice_context(w["data"], agb, w["policy"], w["produced"]), path)
+    if kind == "practice":
+        return [render_pdf("practice.html.j2", practice_context(w["data"], agb, w["policy"], w["produced"]), path)]
+    if kind == "board":
+        return [render_pdf("board.html.j2", board_context(w["data"], w["policy"], w["produced"]), path)]
+    names = w["data"].practices.set_index("practice_agb").practice_name
+    return write_worklist(path, w["data"].q, agb, names.get(agb, agb), w["worklists"][agb], w["produced"], render_pdf)
 
 
 def practices_with_data(data: QuarterData) -> list[str]:
     return sorted(set(data.indicators[data.indicators.quarter == data.q].practice_agb))
+
+
+def _run_jobs(data: QuarterData, policy: Policy, produced: date, jobs: list[tuple[str, str, Path]],
+              worklists: dict | None = None, workers: int | None = None) -> list[list]:
+    """Every job of `jobs` in a pool of forked workers (one per CPU), results in the order of `jobs`."""
+    workers = workers or min(len(jobs), os.cpu_count() or 1) or 1
+    if workers == 1:
+        _WORKER.update(data=data, policy=policy, produced=produced, worklists=worklists or {})
+        try:
+            return [_job(j) for j in jobs]
+        finally:
+            _WORKER.clear()
+    _warm_up()
+    programs = programs_in_report(data, policy)  # also groups the data the forked workers inherit
+    # the biggest first, one at a time, so that both workers finish close together instead of one drawing the
+    # board report or a 4-program practice report alone at the end
+    size = {"board": -100, "practice": -10, "worklist": 0}
+    order = sorted(range(len(jobs)), key=lambda i: size[jobs[i][0]] - len(programs.get(jobs[i][1], ())))
+    with tempfile.TemporaryDirectory(prefix="cohaesie-render-") as temp_root, ProcessPoolExecutor(
+            max_workers=workers, initializer=_start_worker,
+            initargs=(data, policy, produced, temp_root, worklists)) as pool:
+        done = dict(zip(order, pool.map(_job, [jobs[i] for i in order], chunksize=1)))
+    return [done[i] for i in range(len(jobs))]
 
 
 def render_practice_reports(data: QuarterData, policy: Policy, out: Path, produced: date,
@@ -144,22 +175,8 @@ def render_practice_reports(data: QuarterData, policy: Policy, out: Path, produc
     folder = out / "praktijken"
     if folder.exists():
         shutil.rmtree(folder)
-    jobs = [(agb, folder / f"{agb}.pdf") for agb in practices_with_data(data)]
-    workers = workers or min(len(jobs), os.cpu_count() or 1) or 1
-    if workers == 1:
-        _WORKER.update(data=data, policy=policy, produced=produced)
-        try:
-            return [_practice_job(j) for j in jobs]
-        finally:
-            _WORKER.clear()
-    _warm_up()
-    programs = programs_in_report(data, policy)  # also groups the data the forked workers inherit
-    # reports differ in size (1 to 4 programs): the largest go first and one at a time, so that both workers
-    # finish close together instead of one drawing a 4-program report alone at the end
-    jobs.sort(key=lambda job: -len(programs.get(job[0], ())))
-    with tempfile.TemporaryDirectory(prefix="cohaesie-render-") as temp_root, ProcessPoolExecutor(
-            max_workers=workers, initializer=_start_worker, initargs=(data, policy, produced, temp_root)) as pool:
-        return sorted(pool.map(_practice_job, jobs, chunksize=1), key=lambda r: r.path)
+    jobs = [("practice", agb, folder / f"{agb}.pdf") for agb in practices_with_data(data)]
+    return [r[0] for r in _run_jobs(data, policy, produced, jobs, workers=workers)]
 
 
 def render_board_report(data: QuarterData, policy: Policy, out: Path, produced: date) -> Rendered:
@@ -226,15 +243,9 @@ def _moved(r: Rendered, tmp: Path, final: Path) -> Rendered:
     return Rendered(final / r.path.relative_to(tmp), r.pages, r.bytes)
 
 
-def render_worklists(data: QuarterData, worklists: dict, out: Path, produced: date) -> list[Path]:
+def _worklist_jobs(data: QuarterData, worklists: dict | None, out: Path) -> list[tuple[str, str, Path]]:
     """The private per-practice worklists (reports/worklists.py) under out/prive/<agb>/."""
-    names = data.practices.set_index("practice_agb").practice_name.to_dict()
-    files = []
-    for agb in practices_with_data(data):
-        if agb in worklists:
-            files += write_worklist(out / PRIVATE / agb, data.q, agb, names.get(agb, agb), worklists[agb], produced,
-                                    render_pdf)
-    return files
+    return [("worklist", agb, out / PRIVATE / agb) for agb in practices_with_data(data) if agb in (worklists or {})]
 
 
 def render_quarter(data: QuarterData, policy: Policy, root: Path, produced: date,
@@ -248,11 +259,16 @@ def render_quarter(data: QuarterData, policy: Policy, root: Path, produced: date
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        practices = render_practice_reports(data, policy, tmp, produced)
-        board = render_board_report(data, policy, tmp, produced)
+        # every PDF of the quarter in one pool of workers: practice reports, the board report, the worklists
+        jobs = ([("board", "", tmp / "bestuursrapportage.pdf")]
+                + [("practice", agb, tmp / "praktijken" / f"{agb}.pdf") for agb in practices_with_data(data)]
+                + _worklist_jobs(data, worklists, tmp))
+        results = _run_jobs(data, policy, produced, jobs, worklists)
+        board = results[0][0]
+        practices = sorted((r[0] for job, r in zip(jobs, results) if job[0] == "practice"), key=lambda r: r.path)
+        private = [p for job, r in zip(jobs, results) if job[0] == "worklist" for p in r]
         letters = render_letters(data, policy, tmp, produced)
         workbook, totals = render_workbook(data, policy, tmp)
-        private = render_worklists(data, worklists, tmp, produced) if worklists else []
         manifest = {"quarter": q, "fingerprint": fingerprint, "data_fingerprint": data.fingerprint,
                     "policy": policy.label, "report_code": REPORT_CODE_VERSION,
                     "deliveries": [f"{r.file_name}: {r.content_sha256}" for r in data.deliveries.itertuples()],

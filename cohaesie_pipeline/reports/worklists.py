@@ -152,7 +152,7 @@ def shared_texts(quarter_folder: Path) -> dict[str, str]:
     for patient pseudonyms in all of it."""
     from openpyxl import load_workbook
 
-    from cohaesie_pipeline.reports.pdf_text import pdf_text
+    from cohaesie_pipeline.reports.pdf_text import pdf_words
 
     texts = {}
     for p in sorted(quarter_folder.rglob("*")):
@@ -160,7 +160,7 @@ def shared_texts(quarter_folder: Path) -> dict[str, str]:
             continue
         rel = str(p.relative_to(quarter_folder))
         if p.suffix == ".pdf":
-            texts[rel] = pdf_text(p)
+            texts[rel] = pdf_words(p)
         elif p.suffix == ".xlsx":
             wb = load_workbook(p, read_only=True)
             texts[rel] = "\n".join(str(v) for ws in wb for row in ws.iter_rows(values_only=True) for v in row
