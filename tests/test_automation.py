@@ -95,7 +95,7 @@ def test_sensor_requests_each_change_once_and_says_why_it_skips(env_root, monkey
         assert not again.run_requests
         assert "no change since the last request" in again.skip_reason.skip_message
         assert "2024Q4: waiting for meetwaarden, declaraties" in again.skip_reason.skip_message
-        assert "2024-Q4: not a quarter folder" in again.skip_reason.skip_message
+        assert "inbox folder '2024-Q4' NOT LOADED: rename it to 2024Q4" in again.skip_reason.skip_message
         # a re-delivery of one quarter: one run that loads it and updates everything
         path = env_root / "inbox" / "2024Q3" / "patienten.csv"
         original = path.read_bytes()
