@@ -229,3 +229,24 @@ def test_misnamed_inbox_folders_are_reported_with_the_rename(env_root, capsys):
     assert main(["run", "--all"]) == 2
     err = capsys.readouterr().err
     assert "no quarter folders (YYYYQn) with a complete delivery" in err and "rename it to 2024Q4" in err
+
+
+def test_the_contract_spec_is_one_definition_for_sql_ddl_and_pandera():
+    """The pandera schema derived from the spec runs the same SQL as the loader: they cannot disagree."""
+    import pandas as pd
+    import pandera.pandas as pa
+
+    from cohaesie_pipeline.ingestion.contract import Context, delivery_specs
+    from cohaesie_pipeline.ingestion.loader import RAW_DDL
+
+    spec = delivery_specs()["declaraties"]
+    assert "bedrag decimal(12, 2) not null" in spec.ddl() and spec.ddl() in RAW_DDL
+    schema = spec.pandera_schema(Context(Q))
+    good = pd.DataFrame([["PX0001A", "01051234", "DM2", "9664", "01-07-2024", "30-09-2024", "85,00"]],
+                        columns=spec.names)
+    schema.validate(good)
+    bad = good.assign(bedrag="82,5O", patientnummer="NL_111222333", periode_start="01-06-2024")
+    with pytest.raises(pa.errors.SchemaErrors) as exc:
+        schema.validate(bad, lazy=True)
+    failed = set(zip(exc.value.failure_cases.column, exc.value.failure_cases.check))
+    assert failed == {("bedrag", "amount"), ("patientnummer", "not_bsn"), ("periode_start", "in_quarter")}

@@ -1,5 +1,5 @@
 """Ingestion layer: each quarter's delivery and the care group's registers, validated against the data
-contract (pandera) and loaded into the warehouse's `raw` schema in one transaction.
+contract (ingestion/contract.py: SQL checks in DuckDB) and loaded into the warehouse's `raw` schema in one transaction.
 
 Only loading a delivery belongs to one quarter, so only `quarterly_delivery` is partitioned. A run for
 several quarters (a backfill, `cohaesie run --all`) loads them in one run, each quarter in its own
@@ -52,12 +52,12 @@ CONTRACT_CHECK = "passes_data_contract"
 
 def _specs(kinds) -> list[AssetSpec]:
     return [AssetSpec(AssetKey(["raw", k]), description=_DESCRIPTIONS[k], group_name="ingestion", owners=[OWNER],
-                      kinds={"duckdb", "pandera"}) for k in kinds]
+                      kinds={"duckdb"}) for k in kinds]
 
 
 def _checks(kinds) -> list[AssetCheckSpec]:
     return [AssetCheckSpec(CONTRACT_CHECK, asset=AssetKey(["raw", k]),
-                           description="Every row passed the data contract's pandera schema (types, codes, "
+                           description="Every row passed the data contract's checks (types, codes, "
                                        "dates, amounts, no BSN-like ids). Fails with the file, line, column and "
                                        "count of each problem; the quarter is in the metadata.") for k in kinds]
 

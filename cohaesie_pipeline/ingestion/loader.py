@@ -12,20 +12,20 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
-import pandas as pd
-import pandera.pandas as pa
 
+from cohaesie_pipeline.ingestion.contract import (
+    Context,
+    FileSpec,
+    Problems,
+    check_relation,
+    delivery_specs,
+    install_macros,
+    messages,
+    register_specs,
+)
 from cohaesie_pipeline.ingestion.errors import EXAMPLES_PER_PROBLEM, FileProblem, ValidationFailed
 from cohaesie_pipeline.ingestion.reader import CHUNK_ROWS, file_sha256, read_table, xlsx_formulas
 from cohaesie_pipeline.ingestion.reference import REFERENCE_DDL, load_reference, log_path
-from cohaesie_pipeline.ingestion.schemas import (
-    Context,
-    FileSpec,
-    delivery_specs,
-    messages,
-    parse_dates,
-    register_specs,
-)
 from cohaesie_pipeline.quarters import Quarter
 from cohaesie_pipeline.warehouse_io import transaction
 
@@ -33,50 +33,23 @@ DELIVERY_FILES = ("patienten", "meetwaarden", "declaraties")
 REGISTER_FILES = ("praktijken", "praktijkhouders", "praktijkbezoeken", "verbetertrajecten")
 REFERENCE_REGISTER = "referentie"  # the log of `cohaesie reference import`, when there is one
 
-RAW_DDL = """
-create schema if not exists raw;
-create table if not exists raw.patienten (
-    quarter varchar not null, patientnummer varchar not null, praktijk_agb varchar not null,
-    zorgprogramma varchar not null, uzovi varchar not null, geboortejaar integer not null,
-    geslacht varchar not null, startdatum date not null, einddatum date, hoofdbehandelaar varchar not null,
-    source_line integer not null);
-create table if not exists raw.meetwaarden (
-    quarter varchar not null, patientnummer varchar not null, praktijk_agb varchar not null,
-    bepalingnummer integer not null, memocode varchar, datum date not null, waarde varchar, eenheid varchar,
-    source_line integer not null);
-create table if not exists raw.declaraties (
-    quarter varchar not null, patientnummer varchar not null, praktijk_agb varchar not null,
-    zorgprogramma varchar not null, uzovi varchar not null, periode_start date not null,
-    periode_eind date not null, bedrag decimal(12, 2) not null, source_line integer not null);
+# the raw tables of the contract's files come from their one spec (contract.py); these two log the loads
+LOG_DDL = """
 create table if not exists raw.deliveries (
     quarter varchar not null, file_kind varchar not null, file_name varchar not null, sha256 varchar not null,
     encoding varchar not null, rows_read bigint not null, rows_loaded bigint not null,
     loaded_at timestamp not null);
-create table if not exists raw.praktijken (
-    praktijk_agb varchar not null, praktijk_naam varchar not null, hagro varchar, plaats varchar,
-    source_line integer not null);
-create table if not exists raw.praktijkhouders (
-    praktijk_agb varchar not null, huisarts_agb varchar not null, huisarts_naam varchar not null,
-    van date not null, tot date, source_line integer not null);
-create table if not exists raw.praktijkbezoeken (
-    praktijk_agb varchar not null, datum date not null, soort varchar not null, source_line integer not null);
-create table if not exists raw.verbetertrajecten (
-    praktijk_agb varchar not null, zorgprogramma varchar not null, stap varchar not null, datum date not null,
-    bevestigd_op date, afspraken varchar, source_line integer not null);
 create table if not exists raw.register_files (
     register varchar not null, file_name varchar not null, sha256 varchar not null, encoding varchar not null,
     rows_loaded bigint not null, loaded_at timestamp not null);
 """
-
-# How text cells become typed columns once they passed validation.
-_DATE_COLUMNS = {"startdatum", "einddatum", "datum", "periode_start", "periode_eind", "van", "tot", "bevestigd_op"}
-_UPPER_COLUMNS = {"zorgprogramma", "geslacht", "hoofdbehandelaar"}
-_LOWER_COLUMNS = {"soort", "stap"}
-
+RAW_DDL = "\n".join(["create schema if not exists raw;", *(spec.ddl() for spec in delivery_specs().values()),
+                      *(spec.ddl() for spec in register_specs().values()), LOG_DDL])
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(RAW_DDL)
     con.execute(REFERENCE_DDL)
+    install_macros(con)
 
 
 def files_of(folder: Path, kind: str) -> list[Path]:
@@ -155,98 +128,30 @@ class LoadResult:
         return {f.kind: f for f in self.files}
 
 
-class _ProblemCollector:
-    """Keeps the first examples of each (column, check) and counts the rest, across chunks."""
-
-    def __init__(self, display: str, msgs: dict[str, str]):
-        self.display = display
-        self.msgs = msgs
-        self.examples: dict[tuple[str, str], list[tuple[int, str]]] = {}
-        self.counts: dict[tuple[str, str], int] = {}
-
-    def add_failures(self, fc: pd.DataFrame) -> None:
-        for (column, check), grp in fc.groupby(["column", "check"], sort=False):
-            key = str(check)
-            if ":" in key:  # row-level check: report it on the column named after the colon
-                key, target = key.split(":", 1)
-                if column != target:
-                    continue
-            grp = grp.drop_duplicates("index").sort_values("index")
-            k = (str(column), key)
-            self.counts[k] = self.counts.get(k, 0) + len(grp)
-            ex = self.examples.setdefault(k, [])
-            for line, value in zip(grp["index"], grp["failure_case"]):
-                if len(ex) >= EXAMPLES_PER_PROBLEM:
-                    break
-                ex.append((int(line), str(value)))
-
-    def problems(self) -> list[FileProblem]:
-        out = []
-        for k, ex in self.examples.items():
-            column, key = k
-            extra = self.counts[k] - len(ex)
-            for j, (line, value) in enumerate(ex):
-                out.append(FileProblem(self.display, line, column, value, self.msgs.get(key, key),
-                                       total=1 + (extra if j == len(ex) - 1 else 0)))
-        return sorted(out, key=lambda p: (p.line or 0))
-
-    def __bool__(self) -> bool:
-        return bool(self.counts)
-
-
-def _typed(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.copy()
-    for col in out.columns:
-        if col in _DATE_COLUMNS:
-            out[col] = parse_dates(out[col].where(out[col] != ""))
-        elif col in _UPPER_COLUMNS:
-            out[col] = out[col].str.upper()
-        elif col in _LOWER_COLUMNS:
-            out[col] = out[col].str.lower()
-        elif col == "bedrag":
-            out[col] = out[col].str.replace(",", ".", regex=False)
-        elif col in ("memocode", "eenheid", "waarde", "hagro", "plaats", "afspraken"):
-            out[col] = out[col].where(out[col] != "")
-    out["source_line"] = out.index.astype("int64")
-    return out
-
-
-def _insert(con, table: str, df: pd.DataFrame, quarter: str | None) -> None:
-    con.register("_chunk", df)
-    try:
-        cols = [c for c in df.columns]
-        select = ", ".join(
-            f"cast({c} as date)" if c in _DATE_COLUMNS else f"cast({c} as decimal(12,2))" if c == "bedrag" else c
-            for c in cols)
-        prefix = "quarter, " if quarter else ""
-        value_prefix = f"'{quarter}', " if quarter else ""
-        con.execute(f"insert into raw.{table} ({prefix}{', '.join(cols)}) select {value_prefix}{select} from _chunk")
-    finally:
-        con.unregister("_chunk")
-
-
-def _load_file(con, spec: FileSpec, path: Path, msgs: dict[str, str], quarter: str | None,
+def _load_file(con, spec: FileSpec, path: Path, ctx: Context, quarter: str | None,
                chunk_rows: int) -> tuple[FileResult, list[FileProblem]]:
+    """Check each chunk of text cells with the spec's SQL and insert it typed, in DuckDB."""
     result = FileResult(spec.kind, path, file_sha256(path))
-    collector = _ProblemCollector(path.name, msgs)
+    found, msgs = Problems(), messages(ctx)
     try:
-        for chunk in read_table(path, spec.columns, chunk_rows):
+        for chunk in read_table(path, spec.names, chunk_rows):
             result.encoding = chunk.encoding
             result.rows_read += len(chunk.frame)
+            con.register("_chunk", chunk.frame.assign(line=chunk.frame.index.astype("int64")))
             try:
-                spec.schema.validate(chunk.frame, lazy=True)
-            except pa.errors.SchemaErrors as exc:
-                collector.add_failures(exc.failure_cases)
-            if collector:
-                continue  # keep reading to count every problem, but load nothing
-            _insert(con, spec.kind, _typed(chunk.frame), quarter)
-            result.rows_loaded += len(chunk.frame)
+                found.add(check_relation(con, spec, "_chunk", ctx, EXAMPLES_PER_PROBLEM), EXAMPLES_PER_PROBLEM)
+                if found:
+                    continue  # keep reading to count every problem, but load nothing
+                con.execute(spec.insert_sql("_chunk", quarter))
+                result.rows_loaded += len(chunk.frame)
+            finally:
+                con.unregister("_chunk")
     except ValidationFailed as exc:
-        return result, _name_formulas(path, spec, collector.problems()) + exc.problems
+        return result, _name_formulas(path, spec, found.as_file_problems(path.name, msgs)) + exc.problems
     if result.rows_read == 0 and quarter is not None:
         return result, [FileProblem(path.name, None, None, None,
                                     "has a header but no data rows (expected the quarter's export)")]
-    return result, _name_formulas(path, spec, collector.problems())
+    return result, _name_formulas(path, spec, found.as_file_problems(path.name, msgs))
 
 
 def _name_formulas(path: Path, spec: FileSpec, problems: list[FileProblem]) -> list[FileProblem]:
@@ -254,7 +159,7 @@ def _name_formulas(path: Path, spec: FileSpec, problems: list[FileProblem]) -> l
     empty = [p for p in problems if p.value == "" and p.line is not None]
     if not empty or path.suffix.lower() != ".xlsx":
         return problems
-    formulas = xlsx_formulas(path, spec.columns, {p.line for p in empty})
+    formulas = xlsx_formulas(path, spec.names, {p.line for p in empty})
     out = []
     for p in problems:
         f = formulas.get((p.line, p.column)) if p.value == "" else None
@@ -286,23 +191,18 @@ def _duplicate_problems(con, table: str, keys: list[str], display: str, quarter:
     return out
 
 
-_UNIQUE_KEYS = {
-    "patienten": ["patientnummer", "zorgprogramma"],
-    "declaraties": ["patientnummer", "zorgprogramma"],
-    "praktijken": ["praktijk_agb"],
-}
 
 
-def _load_files(con, kinds, folder: Path, specs: dict[str, FileSpec], msgs: dict[str, str], quarter: str | None,
+def _load_files(con, kinds, folder: Path, specs: dict[str, FileSpec], ctx: Context, quarter: str | None,
                 chunk_rows: int) -> tuple[LoadResult, list[FileProblem]]:
     """Validate and insert each file (inside the caller's transaction); every file is checked, so one run
     reports the problems of all of them."""
     result, problems = LoadResult(), []
     for kind in kinds:
         path = find_file(folder, kind)
-        fr, file_problems = _load_file(con, specs[kind], path, msgs, quarter, chunk_rows)
-        if not file_problems and kind in _UNIQUE_KEYS:
-            file_problems = _duplicate_problems(con, kind, _UNIQUE_KEYS[kind], path.name, quarter)
+        fr, file_problems = _load_file(con, specs[kind], path, ctx, quarter, chunk_rows)
+        if not file_problems and specs[kind].unique:
+            file_problems = _duplicate_problems(con, kind, list(specs[kind].unique), path.name, quarter)
         problems += file_problems
         result.files.append(fr)
     return result, problems
@@ -322,14 +222,13 @@ def load_delivery(con: duckdb.DuckDBPyConnection, quarter: Quarter, folder: Path
     if ambiguous := _ambiguous(folder, DELIVERY_FILES):
         raise ValidationFailed(ambiguous, context=f"Delivery {quarter} rejected; the warehouse keeps what it had "
                                                   f"for {quarter}:")
-    specs = delivery_specs(quarter)
-    msgs = messages(Context(quarter))
+    specs, ctx = delivery_specs(), Context(quarter)
     q = str(quarter)
     with transaction(con, f"the delivery of {q}"):
         for kind in DELIVERY_FILES:
             con.execute(f"delete from raw.{kind} where quarter = ?", [q])
             con.execute("delete from raw.deliveries where quarter = ? and file_kind = ?", [q, kind])
-        result, problems = _load_files(con, DELIVERY_FILES, folder, specs, msgs, q, chunk_rows)
+        result, problems = _load_files(con, DELIVERY_FILES, folder, specs, ctx, q, chunk_rows)
         if not problems and practices is not None:
             problems = _unknown_practices(con, q, folder, practices)
         if problems:
@@ -366,13 +265,12 @@ def load_registers(con: duckdb.DuckDBPyConnection, folder: Path, chunk_rows: int
             f"misses register(s) {', '.join(m + '.csv' for m in missing)} (expected {', '.join(REGISTER_FILES)})")])
     if ambiguous := _ambiguous(folder, REGISTER_FILES):
         raise ValidationFailed(ambiguous, context="Registers rejected; the warehouse keeps the registers it had:")
-    specs = register_specs()
-    msgs = messages(Context(None))
+    specs, ctx = register_specs(), Context(None)
     with transaction(con, "the registers"):
         for kind in REGISTER_FILES:
             con.execute(f"delete from raw.{kind}")
         con.execute("delete from raw.register_files")
-        result, problems = _load_files(con, REGISTER_FILES, folder, specs, msgs, None, chunk_rows)
+        result, problems = _load_files(con, REGISTER_FILES, folder, specs, ctx, None, chunk_rows)
         if not problems:
             problems = _practices_still_delivered(con, find_file(folder, "praktijken").name)
         if problems:

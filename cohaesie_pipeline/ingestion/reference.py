@@ -21,11 +21,17 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import pandera.pandas as pa
 
-from cohaesie_pipeline.ingestion.errors import FileProblem, ValidationFailed
+from cohaesie_pipeline.ingestion.contract import (
+    Context,
+    Problems,
+    check_relation,
+    install_macros,
+    messages,
+    reference_spec,
+)
+from cohaesie_pipeline.ingestion.errors import EXAMPLES_PER_PROBLEM, FileProblem, ValidationFailed
 from cohaesie_pipeline.ingestion.reader import file_sha256, read_table
-from cohaesie_pipeline.ingestion.schemas import reference_messages, reference_spec
 from cohaesie_pipeline.paths import DBT_PROJECT_DIR
 
 FOLDER = "referentie"
@@ -59,30 +65,24 @@ def read_reference_file(path: Path) -> pd.DataFrame:
         raise ValidationFailed([FileProblem(path.name, None, None, None,
                                             "is not a .csv or .xlsx file (expected columns soort; indicator; "
                                             "jaar; percentage; bron)")], context=REFUSED)
-    indicators = known_indicators()
-    spec, msgs = reference_spec(indicators), reference_messages(indicators)
+    spec, ctx = reference_spec(), Context(indicators=tuple(known_indicators()))
     try:
-        frame = pd.concat([c.frame for c in read_table(path, spec.columns)])
+        frame = pd.concat([c.frame for c in read_table(path, spec.names)])
     except ValidationFailed as exc:
         raise ValidationFailed(exc.problems, context=REFUSED) from None
     if frame.empty:
         raise ValidationFailed([FileProblem(path.name, None, None, None,
                                             "has a header but no rows (expected one row per indicator and year)")],
                                context=REFUSED)
-    problems: list[FileProblem] = []
-    try:
-        spec.schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        fc = exc.failure_cases.dropna(subset=["index"]).sort_values("index")
-        for (column, check), grp in fc.groupby(["column", "check"], sort=False):
-            grp = grp.drop_duplicates("index")
-            for j, (line, value) in enumerate(zip(grp["index"], grp["failure_case"])):
-                if j == 5:
-                    problems[-1] = FileProblem(**{**problems[-1].__dict__, "total": len(grp) - 4})
-                    break
-                problems.append(FileProblem(path.name, int(line), str(column), str(value), msgs.get(str(check), str(check))))
+    con = duckdb.connect()
+    install_macros(con)
+    con.register("_f", frame.assign(line=frame.index.astype("int64")))
+    found = Problems()
+    found.add(check_relation(con, spec, "_f", ctx, EXAMPLES_PER_PROBLEM), EXAMPLES_PER_PROBLEM)
+    con.close()
+    problems = found.as_file_problems(path.name, messages(ctx))
     if problems:
-        raise ValidationFailed(sorted(problems, key=lambda p: p.line or 0), context=REFUSED)
+        raise ValidationFailed(problems, context=REFUSED)
     out = pd.DataFrame({
         "kind": frame.soort.str.lower().map(KIND_OF),
         "indicator_code": frame.indicator.str.upper(),
