@@ -30,7 +30,7 @@ run: setup
 	$(BIN)/cohaesie run
 
 test: setup
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile --durations=12
 
 # the real-browser smoke test; `make test` runs it too where Chromium is already present
 test-ui: setup
@@ -40,8 +40,10 @@ test-ui: setup
 ui: setup
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
 
+# ratios against the floors in one run (docs/performance.md): make bench [BENCH_PRACTICES=1000]
+BENCH_PRACTICES ?= 200
 bench: setup
-	$(BIN)/python bench/run_benchmarks.py
+	$(BIN)/python bench/run_benchmarks.py --practices $(BENCH_PRACTICES)
 
 # practice-report rendering on the data root `make run` built (all 8 quarters)
 bench-reports: setup

@@ -75,7 +75,9 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     """Builds seeds, staging views, patient-level intermediate views and the marts of every loaded quarter,
     then runs the dbt tests (shown as asset checks). Marts are rebuilt whole: they are the current truth."""
     os.environ["COHAESIE_WAREHOUSE_PATH"] = str(warehouse.resolved_path())
-    args = ["build", "--vars", json.dumps(dbt_vars())]
+    # unit tests check the models' logic on fixed fixtures, not the data: `make test` runs them
+    # (tests/test_dbt_unit_tests.py); every production build would pay ~3 s for them and learn nothing new
+    args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars())]
     with warehouse.lock(context):
         # held back until dbt is done: the column types and row counts are read from the warehouse, which the
         # dbt process holds open for writing while it runs (DuckDB: one writer, and no reader beside it)
