@@ -202,18 +202,23 @@ class FileSpec:
                 + ",\n    ".join(f"{n} {t}" for n, t in cols) + ");")
 
     def failures_sql(self, relation: str, ctx: Context) -> str:
-        """One row per failing (cell, check): column, check key, line, the cell's text."""
+        """One row per failing (cell, check): column, check key, line, the cell's text. Each check runs on the
+        column's distinct values (a quarter's 1.4 million measurements hold ~20,000 patient ids and ~800 dates),
+        then the failing values are joined back to their lines."""
         params = ctx.params()
-        parts = []
-        for col in self.columns:
+        ctes, parts = [], []
+        for i, col in enumerate(c for c in self.columns if c.checks):
+            ctes.append(f"_d{i} as materialized (select distinct {col.name} as v from {relation})")
             for key in col.checks:
-                ok = CHECKS[key].format(c=col.name, **params)
+                ok = CHECKS[key].format(c="v", **params)
                 parts.append(f"select '{col.name}' as col, '{key}' as chk, line, {col.name} as value "
-                             f"from {relation} where not coalesce(({ok}), false)")
+                             f"from {relation} where {col.name} in (select v from _d{i} where not coalesce(({ok}), false))")
         for rc in self.row_checks:
             parts.append(f"select '{rc.second}', '{rc.key}', line, {rc.second} from {relation} "
                          f"where not ({rc.sql()})")
-        return "\nunion all\n".join(parts) if parts else "select '' as col, '' as chk, 0 as line, '' as value where false"
+        if not parts:
+            return "select '' as col, '' as chk, 0 as line, '' as value where false"
+        return (f"with {', '.join(ctes)} " if ctes else "") + "\nunion all\n".join(parts)
 
     def insert_sql(self, relation: str, quarter: str | None) -> str:
         cols = (["quarter"] if self.per_quarter else []) + self.names + ["source_line"]

@@ -24,7 +24,7 @@ from cohaesie_pipeline.ingestion.contract import (
     register_specs,
 )
 from cohaesie_pipeline.ingestion.errors import EXAMPLES_PER_PROBLEM, FileProblem, ValidationFailed
-from cohaesie_pipeline.ingestion.reader import CHUNK_ROWS, file_sha256, read_table, xlsx_formulas
+from cohaesie_pipeline.ingestion.reader import CHUNK_ROWS, duckdb_csv, file_sha256, read_table, xlsx_formulas
 from cohaesie_pipeline.ingestion.reference import REFERENCE_DDL, load_reference, log_path
 from cohaesie_pipeline.quarters import Quarter
 from cohaesie_pipeline.warehouse_io import transaction
@@ -134,6 +134,8 @@ def _load_file(con, spec: FileSpec, path: Path, ctx: Context, quarter: str | Non
     result = FileResult(spec.kind, path, file_sha256(path))
     found, msgs = Problems(), messages(ctx)
     try:
+        if path.suffix.lower() == ".csv" and (encoding := duckdb_csv(con, path, spec.names, "_cells")):
+            return _load_cells(con, spec, result, encoding, ctx, quarter)
         for chunk in read_table(path, spec.names, chunk_rows):
             result.encoding = chunk.encoding
             result.rows_read += len(chunk.frame)
@@ -152,6 +154,26 @@ def _load_file(con, spec: FileSpec, path: Path, ctx: Context, quarter: str | Non
         return result, [FileProblem(path.name, None, None, None,
                                     "has a header but no data rows (expected the quarter's export)")]
     return result, _name_formulas(path, spec, found.as_file_problems(path.name, msgs))
+
+
+def _load_cells(con, spec: FileSpec, result: FileResult, encoding: str, ctx: Context,
+                quarter: str | None) -> tuple[FileResult, list[FileProblem]]:
+    """Check and insert a file DuckDB read whole into the temp table _cells."""
+    try:
+        result.encoding = encoding
+        result.rows_read = con.execute("select count(*) from _cells").fetchone()[0]
+        found = Problems()
+        found.add(check_relation(con, spec, "_cells", ctx, EXAMPLES_PER_PROBLEM), EXAMPLES_PER_PROBLEM)
+        if found:
+            return result, found.as_file_problems(result.path.name, messages(ctx))
+        if result.rows_read == 0 and quarter is not None:
+            return result, [FileProblem(result.path.name, None, None, None,
+                                        "has a header but no data rows (expected the quarter's export)")]
+        con.execute(spec.insert_sql("_cells", quarter))
+        result.rows_loaded = result.rows_read
+        return result, []
+    finally:
+        con.execute("drop table if exists _cells")
 
 
 def _name_formulas(path: Path, spec: FileSpec, problems: list[FileProblem]) -> list[FileProblem]:

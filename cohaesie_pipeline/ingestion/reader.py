@@ -230,6 +230,36 @@ def xlsx_formulas(path: Path, required: list[str], lines: set[int]) -> dict[tupl
     return out
 
 
+def duckdb_csv(con, path: Path, required: list[str], table: str) -> str | None:
+    """The common case read by DuckDB itself: a well-formed UTF-8 CSV into `table` (the required columns as
+    stripped text, '' for empty, plus `line`, the line in the file), ~5x faster than pandas on a quarter's
+    measurements. Returns the encoding, or None when the file needs the careful reader below (Windows-1252,
+    a row with the wrong number of fields, a blank line): that one then gives the exact message."""
+    import duckdb
+
+    encoding = detect_encoding(path)  # refuses what is neither UTF-8 nor Windows-1252, with the line
+    if encoding == "cp1252" or path.stat().st_size == 0:
+        return None
+    with open(path, encoding=encoding, newline="") as fh:
+        header = [normalise_header(h) for h in next(csv.reader([fh.readline()], delimiter=";"), [])]
+    _check_columns(path.name, header, required)
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+    # trim() strips spaces (what exports pad cells with); a trim of a set of characters costs DuckDB twice the
+    # whole read, so a tab or no-break space around a value stays and is reported as part of it
+    cells = ", ".join(f"trim(coalesce(c{header.index(c)}, '')) as {c}" for c in required)
+    source = f"""read_csv(?, delim = ';', quote = '"', escape = '"', header = false, skip = 1, columns = {columns},
+                         strict_mode = true, null_padding = false, auto_detect = false, encoding = 'utf-8')"""
+    try:
+        # a malformed file fails here, on its own connection: on the caller's it would abort the transaction
+        duckdb.connect().execute(f"select count(*) from {source}", [str(path)])
+    except duckdb.Error:
+        return None
+    # row_number() follows the file: DuckDB keeps the order of a scan (preserve_insertion_order)
+    con.execute(f"""create or replace temp table {table} as
+        select {cells}, cast(row_number() over () + 1 as bigint) as line from {source}""", [str(path)])
+    return encoding
+
+
 def read_table(path: Path, required: list[str], chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
     display = path.name
     if path.suffix.lower() == ".xlsx":
