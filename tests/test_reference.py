@@ -135,7 +135,7 @@ def test_the_demo_reaches_the_present():
 
 @pytest.fixture(scope="session")
 def root_2026(shared_base) -> Path:
-    return pipeline_root(shared_base, "after_ineen", practices=6, first="2025Q3", last="2026Q4", seed=11)
+    return pipeline_root(shared_base, "after_ineen", practices=4, first="2025Q4", last="2026Q4", seed=11)
 
 
 def test_a_2026_quarter_says_the_national_figure_is_the_last_available(root_2026):
