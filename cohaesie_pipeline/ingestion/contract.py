@@ -150,6 +150,10 @@ class Column:
     empty_is_null: bool = False     # an empty optional cell is stored as NULL
     case: str | None = None         # 'upper' | 'lower': stored normalised
 
+    @property
+    def nullable(self) -> bool:
+        return self.empty_is_null or "date_optional" in self.checks
+
     def cast(self) -> str:
         """SQL from the checked text to the stored value."""
         c = self.name
@@ -195,8 +199,7 @@ class FileSpec:
 
     def ddl(self) -> str:
         cols = [("quarter", "varchar not null")] if self.per_quarter else []
-        cols += [(c.name, c.type + ("" if c.empty_is_null or "optional" in " ".join(c.checks) else " not null"))
-                 for c in self.columns]
+        cols += [(c.name, c.type + ("" if c.nullable else " not null")) for c in self.columns]
         cols += [("source_line", "integer not null")]
         return (f"create table if not exists raw.{self.kind} (\n    "
                 + ",\n    ".join(f"{n} {t}" for n, t in cols) + ");")
@@ -304,8 +307,7 @@ def reference_spec() -> FileSpec:
     """`cohaesie reference import`: one row per kind x indicator x year (RULES.md, Reference after InEen)."""
     c = _col
     return FileSpec("referentie", (c("soort", "reference_kind"), c("indicator", "indicator"), c("jaar", "year"),
-                                   c("percentage", "percentage"), c("bron", "text")),
-                    unique=("soort", "indicator", "jaar"))
+                                   c("percentage", "percentage"), c("bron", "text")))
 
 
 @dataclass

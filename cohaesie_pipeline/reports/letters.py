@@ -66,7 +66,7 @@ def targets(data: QuarterData, event, policy: Policy) -> list[str]:
     rows = ind[(ind.quarter == ref) & (ind.practice_agb == event.practice_agb) & (ind.program == event.program)
                & ind.is_key & ind.lagging.fillna(False).astype(bool)]
     rule = Wording.of(policy)
-    return [f"{r.indicator_name}: {f.pct(r.rate)} in {ref} ({reference_label_of(r)} {f.pct(r.reference_rate)}); "
+    return [f"{r.indicator_name}: {f.pct(r.rate)} in {ref} ({reference_label_of(r)}: {f.pct(r.reference_rate)}); "
             f"doel minstens {f.pct(r.lag_limit)}, of gemiddeld {rule.substantial_improvement} "
             f"verbetering" for r in rows.sort_values("sort_order").itertuples()]
 
