@@ -30,7 +30,7 @@ def reports_dir() -> Path:
     return Path(os.environ.get("COHAESIE_REPORTS_DIR", REPO_ROOT / "reports")).resolve()
 
 
-DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
+DEFAULT_DUCKDB_MEMORY_LIMIT = "1GB"
 
 
 def duckdb_memory_limit() -> str:
