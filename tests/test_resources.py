@@ -8,10 +8,10 @@ from cohaesie_pipeline.resources import Warehouse
 def test_memory_limit_default_and_override(tmp_path, monkeypatch):
     monkeypatch.delenv("COHAESIE_DUCKDB_MEMORY_LIMIT", raising=False)
     with Warehouse(path=str(tmp_path / "a.duckdb")).connect() as con:
-        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "3.7 GiB"  # 4GB
-    monkeypatch.setenv("COHAESIE_DUCKDB_MEMORY_LIMIT", "1GB")
+        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "953.6 MiB"  # 1GB
+    monkeypatch.setenv("COHAESIE_DUCKDB_MEMORY_LIMIT", "4GB")
     with Warehouse(path=str(tmp_path / "b.duckdb")).connect() as con:
-        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "953.6 MiB"
+        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "3.7 GiB"
 
 
 def test_dbt_profile_uses_the_same_limit():
