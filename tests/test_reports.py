@@ -327,3 +327,31 @@ def test_each_indicator_is_labelled_by_its_interval_against_national():
     assert compared_with_national(0.50, 0.73, 0.74) == "significant lager"
     assert compared_with_national(0.75, 0.90, 0.74) == "significant hoger"
     assert compared_with_national(None, 0.9, 0.74) == ""
+
+
+def test_practice_report_shows_the_year_earlier_the_rules_improvement_and_the_money_at_stake(reports, demo_db):
+    """Issue 13 item 3: the basis of the decision in the practice's own report, equal to the marts."""
+    rows = demo_db.execute("""select c.practice_agb, c.program, c.improvement_pp
+                              from marts.practice_classification c where c.quarter = '2024Q4'
+                              and c.status = 'underperformer' and c.improvement_pp is not null
+                              order by 1, 2""").fetchall()
+    assert rows, "the demo has underperformers with an improvement in 2024Q4"
+    from cohaesie_pipeline.policy.wording import Wording
+
+    policy = load_policy()
+    money_checked = 0
+    for agb, program, improvement in rows:
+        text = " ".join(pdf_text(reports / "2024Q4" / "praktijken" / f"{agb}.pdf").split())
+        assert "Een jaar eerder (2023Q4) en nu" in text
+        verdict = "gehaald" if improvement >= policy.min_improvement_pp else "niet gehaald"
+        assert (f"achter lagen): {f.pp(improvement / 100)}; de regel vraagt minstens "
+                f"{Wording.of(policy).min_improvement} ({verdict})") in text
+        amounts = demo_db.execute("""select settlement_amount, applied from marts.settlements_as_of
+                                     where as_of_quarter = '2024Q4' and year = 2024 and practice_agb = ?
+                                     and program = ?""", [agb, program]).fetchall()
+        potential = sum((Decimal(str(a)) for a, _ in amounts), Decimal(0))
+        applied = sum((Decimal(str(a)) for a, ok in amounts if ok), Decimal(0))
+        if potential:
+            assert f"mogelijk {f.euro(potential)}, daarvan toegepast {f.euro(applied)}" in text, (agb, program)
+            money_checked += 1
+    assert money_checked, "at least one underperformer has money at stake in the demo"

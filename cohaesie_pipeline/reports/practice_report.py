@@ -3,6 +3,7 @@ counts; other practices appear only as anonymous dots and pooled averages."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from cohaesie_pipeline.policy.config import Policy
 from cohaesie_pipeline.policy.wording import LATEST_AVAILABLE, Wording, reference_label_of
@@ -67,6 +68,14 @@ class _Lookups:
         self.status = {(r["practice_agb"], r["program"], r["quarter"]): r["status"]
                        for r in data.classification.to_dict("records")}
         self.trajectory = {(r["practice_agb"], r["program"]): r for r in data.trajectories.to_dict("records")}
+        self.classification = {(r["practice_agb"], r["program"], r["quarter"]): r
+                               for r in data.classification.to_dict("records")}
+        # the year's settlement so far per practice-program: (potential, applied), exact decimals
+        self.money: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+        for r in data.settlements.to_dict("records"):
+            amount = Decimal(str(r["settlement_amount"]))
+            pot, app = self.money.get((r["practice_agb"], r["program"]), (Decimal(0), Decimal(0)))
+            self.money[(r["practice_agb"], r["program"])] = (pot + amount, app + (amount if r["applied"] else 0))
         self.practice = {r["practice_agb"]: r for r in data.practices.to_dict("records")}
         self.quarters = data.quarters()
 
@@ -125,6 +134,18 @@ def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, pol
                           "own": None if f.missing(r["rate"]) or r["too_small"] else float(r["rate"]),
                           "national": None if f.missing(r["reference_rate"]) else float(r["reference_rate"])})
 
+    # the basis of the decision: the key indicators a year earlier, the improvement the rule measures, and the
+    # money of the year at stake for this program
+    year_before = str(data.quarter - 4)
+    before = {r["indicator_code"]: r for r in mine if r["quarter"] == year_before}
+    year_earlier = [{"name": r["indicator_name"], "then": f.pct(b["rate"]), "now": f.pct(r["rate"]),
+                     "change": f.pp(r["rate"] - b["rate"]), "was_lagging": bool(b["lagging"])}
+                    for r in now if r["is_key"] and (b := before.get(r["indicator_code"])) is not None
+                    and not f.missing(b["rate"]) and not f.missing(r["rate"])]
+    cls = look.classification.get((agb, program, q))
+    improvement = None if cls is None or f.missing(cls["improvement_pp"]) else float(cls["improvement_pp"])
+    money = look.money.get((agb, program), (Decimal(0), Decimal(0)))
+
     light = f.LIGHT[status]
     coverage = None if c is None else c["coverage"]
     below_norm = c is not None and not f.missing(c["meets_norm"]) and not bool(c["meets_norm"])
@@ -155,6 +176,10 @@ def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, pol
         "overdue": False if t is None else bool(t["overdue"]),
         "reference_header": header[:1].upper() + header[1:] if header else "Referentie",
         "indicator_groups": [(KIND_NL.get(k, k), rows) for k, rows in groups.items()],
+        "year_before": year_before, "year_earlier": year_earlier,
+        "improvement": None if improvement is None else f.pp(improvement / 100),
+        "improvement_enough": improvement is not None and improvement >= policy.min_improvement_pp,
+        "money_potential": f.euro(money[0]), "money_applied": f.euro(money[1]), "money_any": money[0] != 0,
         "trend": charts.trend_panels(panels, look.quarters, cols=3),
         "positions": charts.position_chart(positions, policy.lag_threshold) if positions else None,
     }
@@ -211,7 +236,7 @@ def practice_context(data: QuarterData, agb: str, policy: Policy, produced: date
         "header_left": f"Spiegelinformatie · {p['practice_name']}", "header_right": f"{data.q} · AGB {agb}",
         "p": {"name": p["practice_name"], "agb": agb, "gp_group": p["gp_group"] or "–", "place": p["place"] or "–"},
         "peildatum": f.datum_lang(data.quarter.peildatum), "produced": f.datum(produced), "fingerprint": render_fingerprint(data, policy),
-        "prev_quarter": str(data.quarter - 1),
+        "prev_quarter": str(data.quarter - 1), "year": data.quarter.year,
         "programs": [_program_view(data, look, agb, pr, policy) for pr in programs],
         "changes": _changes(data, look, agb, programs),
         "trend_period": f.period(look.quarters),
