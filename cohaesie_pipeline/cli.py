@@ -79,7 +79,9 @@ def _cmd_run(args) -> int:
         return 130
     print(f"done: {len(summary.loaded)} deliveries loaded, reports rendered again for "
           f"{', '.join(summary.rendered) or 'no quarter'} (log: {summary.log_path})")
-    misnamed = [w for w in why if "NOT LOADED" in w]
+    from cohaesie_pipeline.inputs import NOT_LOADED
+
+    misnamed = [w for w in why if NOT_LOADED in w]
     if misnamed:  # everything else is done, but a delivery may be waiting under a wrong name
         print("\nNOT EVERYTHING WAS LOADED:", file=sys.stderr)
         for line in misnamed:

@@ -81,15 +81,18 @@ class _HashCache:
 _ALMOST_A_QUARTER = re.compile(r"(\d{4})\s*[-_ .]?\s*[Qq]\s*-?\s*(\d)")
 
 
+NOT_LOADED = "NOT LOADED"  # marks a misnamed inbox folder in the plan's reasons (cohaesie run exits 1 on it)
+
+
 def misnamed_folder(name: str) -> str:
     """What to do with an inbox folder that is not named YYYYQn: it is never loaded, and silence would hide a
     delivery ('2024q4', '2024-Q4', '2024Q5')."""
     m = _ALMOST_A_QUARTER.fullmatch(name)
     if m and m[2] in "1234":
-        return f"inbox folder '{name}' NOT LOADED: rename it to {m[1]}Q{m[2]} (quarter folders are named YYYYQn)"
+        return f"inbox folder '{name}' {NOT_LOADED}: rename it to {m[1]}Q{m[2]} (quarter folders are named YYYYQn)"
     if m:
-        return f"inbox folder '{name}' NOT LOADED: there is no quarter {m[2]} (YYYYQ1 to YYYYQ4); rename it"
-    return (f"inbox folder '{name}' NOT LOADED: not a quarter folder (expected YYYYQn, e.g. 2024Q3); move it out "
+        return f"inbox folder '{name}' {NOT_LOADED}: there is no quarter {m[2]} (YYYYQ1 to YYYYQ4); rename it"
+    return (f"inbox folder '{name}' {NOT_LOADED}: not a quarter folder (expected YYYYQn, e.g. 2024Q3); move it out "
             f"of the inbox if it is not a delivery")
 
 

@@ -317,15 +317,15 @@ class Problems:
     counts: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def add(self, rows: list[tuple[str, str, int, str, int]], keep: int) -> None:
-        for col, chk, line, value, _total in rows:
-            k = (col, chk)
-            if k not in self.counts:
-                self.counts[k] = 0
-            ex = self.examples.setdefault(k, [])
+        """One chunk's failures (check_relation): examples kept up to `keep`, each column+check's total added."""
+        totals = {}
+        for col, chk, line, value, total in rows:
+            ex = self.examples.setdefault((col, chk), [])
             if len(ex) < keep:
                 ex.append((line, value))
-        for col, chk, _line, _value, total in {(r[0], r[1]): r for r in rows}.values():
-            self.counts[(col, chk)] += total
+            totals[(col, chk)] = total  # the same on every row of that column+check
+        for k, total in totals.items():
+            self.counts[k] = self.counts.get(k, 0) + total
 
     def __bool__(self) -> bool:
         return bool(self.counts)

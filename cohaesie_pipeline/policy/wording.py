@@ -59,6 +59,12 @@ def reference_label_of(row) -> str:
                            bool(get("reference_latest_available")))
 
 
+def most_common_label(rows) -> str:
+    """The reference most rows of a table compare with (a column header says it once); '' when none has one."""
+    labels = [x for x in (reference_label_of(r) for r in rows) if x]
+    return max(set(labels), key=labels.count) if labels else ""
+
+
 @dataclass(frozen=True)
 class Wording:
     """The policy's numbers as report text; templates receive it as `rule`."""

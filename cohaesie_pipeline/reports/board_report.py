@@ -9,11 +9,11 @@ from decimal import Decimal
 import pandas as pd
 
 from cohaesie_pipeline.policy.config import Policy
-from cohaesie_pipeline.policy.wording import Wording, reference_label_of
+from cohaesie_pipeline.policy.wording import Wording, most_common_label, reference_label_of
 from cohaesie_pipeline.quarters import add_months
 from cohaesie_pipeline.reports import charts, disclosure
 from cohaesie_pipeline.reports import format as f
-from cohaesie_pipeline.reports.data import PROGRAM_ORDER, QuarterData
+from cohaesie_pipeline.reports.data import PROGRAM_ORDER, QuarterData, money_by_practice_program
 from cohaesie_pipeline.reports.fingerprint import render_fingerprint
 from cohaesie_pipeline.reports.practice_report import reference_banner, reference_note
 
@@ -28,7 +28,7 @@ def decision_rows(data: QuarterData, names: dict, label: dict, policy: Policy, q
     place = data.practices.set_index("practice_agb").place.to_dict()
     cls = data.classification[(data.classification.quarter == q) & (data.classification.status == "underperformer")]
     tr = {(r.practice_agb, r.program): r for r in data.trajectories.itertuples()}
-    s = data.settlements
+    money = money_by_practice_program(data.settlements)
     rows = []
     for r in cls.sort_values(["practice_agb", "program"]).itertuples():
         details = json.loads(r.lagging_details) if r.lagging_details else []
@@ -37,7 +37,7 @@ def decision_rows(data: QuarterData, names: dict, label: dict, policy: Policy, q
                    f"(grens {f.pct(d['lag_limit'])}{'' if d['reference'] == common else ', ' + d['reference']})"
                    for d in details]
         t = tr.get((r.practice_agb, r.program))
-        money = s[(s.practice_agb == r.practice_agb) & (s.program == r.program)]
+        potential, applied = money.get((r.practice_agb, r.program), (Decimal(0), Decimal(0)))
         rows.append({
             "name": names.get(r.practice_agb, r.practice_agb), "agb": r.practice_agb,
             "place": place.get(r.practice_agb) or "", "program": r.program, "lagging": lagging,
@@ -49,15 +49,13 @@ def decision_rows(data: QuarterData, names: dict, label: dict, policy: Policy, q
             "overdue": False if t is None else bool(t.overdue),
             "holder_changed": False if t is None else bool(t.holder_changed_since_step1),
             "visits": int(r.visits_12m),
-            "potential": f.euro(sum((Decimal(str(v)) for v in money.settlement_amount), Decimal(0))),
-            "applied": f.euro(sum((Decimal(str(v)) for v in money[money.applied].settlement_amount), Decimal(0))),
+            "potential": f.euro(potential), "applied": f.euro(applied),
         })
     return rows
 
 
 def _most_common_label(rows: pd.DataFrame) -> str:
-    labels = [x for x in (reference_label_of(r) for r in rows.itertuples()) if x]
-    return max(set(labels), key=labels.count) if labels else "geen referentie"
+    return most_common_label(rows.itertuples()) or "geen referentie"
 
 
 def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, fields
 from datetime import date
+from decimal import Decimal
 
 import duckdb
 import pandas as pd
@@ -128,6 +129,18 @@ def content_fingerprint(data: QuarterData) -> str:
         if isinstance(value, pd.DataFrame):
             h.update(f.name.encode() + _frame_digest(value))
     return "sha256:" + h.hexdigest()[:16]
+
+
+def money_by_practice_program(settlements: pd.DataFrame) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
+    """Per (practice_agb, program): the year's settlement so far, (potential, applied), in exact decimals. The
+    board's decision page and the practice report show the same two numbers."""
+    out: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+    for agb, program, amount, applied in zip(settlements.practice_agb, settlements.program,
+                                             settlements.settlement_amount, settlements.applied):
+        amount = Decimal(str(amount))
+        pot, app = out.get((agb, program), (Decimal(0), Decimal(0)))
+        out[(agb, program)] = (pot + amount, app + (amount if applied else Decimal(0)))
+    return out
 
 
 def gp_names_on(holders: pd.DataFrame, practice_agb: str, day: date) -> list[str]:

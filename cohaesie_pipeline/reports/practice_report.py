@@ -6,10 +6,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from cohaesie_pipeline.policy.config import Policy
-from cohaesie_pipeline.policy.wording import LATEST_AVAILABLE, Wording, reference_label_of
+from cohaesie_pipeline.policy.wording import LATEST_AVAILABLE, Wording, most_common_label, reference_label_of
 from cohaesie_pipeline.reports import charts
 from cohaesie_pipeline.reports import format as f
-from cohaesie_pipeline.reports.data import PROGRAM_NAMES, PROGRAM_ORDER, QuarterData
+from cohaesie_pipeline.reports.data import (
+    PROGRAM_NAMES,
+    PROGRAM_ORDER,
+    QuarterData,
+    money_by_practice_program,
+)
 from cohaesie_pipeline.reports.fingerprint import render_fingerprint
 
 
@@ -65,19 +70,16 @@ class _Lookups:
             if r["quarter"] == data.q and not f.missing(r["denominator"]) and r["denominator"] >= min_denominator:
                 self.assessed_rates.setdefault(r["indicator_code"], []).append((r["practice_agb"], r["rate"]))
         self.coverage = {(r["practice_agb"], r["program"], r["quarter"]): r for r in data.coverage.to_dict("records")}
-        self.status = {(r["practice_agb"], r["program"], r["quarter"]): r["status"]
-                       for r in data.classification.to_dict("records")}
         self.trajectory = {(r["practice_agb"], r["program"]): r for r in data.trajectories.to_dict("records")}
         self.classification = {(r["practice_agb"], r["program"], r["quarter"]): r
                                for r in data.classification.to_dict("records")}
-        # the year's settlement so far per practice-program: (potential, applied), exact decimals
-        self.money: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
-        for r in data.settlements.to_dict("records"):
-            amount = Decimal(str(r["settlement_amount"]))
-            pot, app = self.money.get((r["practice_agb"], r["program"]), (Decimal(0), Decimal(0)))
-            self.money[(r["practice_agb"], r["program"])] = (pot + amount, app + (amount if r["applied"] else 0))
+        self.money = money_by_practice_program(data.settlements)
         self.practice = {r["practice_agb"]: r for r in data.practices.to_dict("records")}
         self.quarters = data.quarters()
+
+    def status(self, key: tuple[str, str, str]) -> str | None:
+        row = self.classification.get(key)
+        return None if row is None else row["status"]
 
     @classmethod
     def of(cls, data: QuarterData, policy: Policy) -> _Lookups:
@@ -102,12 +104,11 @@ def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, pol
     mine = look.rows.get((agb, program), [])
     now = [r for r in mine if r["quarter"] == q]
     c = look.coverage.get((agb, program, q))
-    status = look.status.get((agb, program, q), "no_data")
+    status = look.status((agb, program, q)) or "no_data"
     t = look.trajectory.get((agb, program))
 
     labels = [reference_label_of(r) for r in now]
-    shown = [x for x in labels if x]
-    header = max(set(shown), key=shown.count) if shown else ""
+    header = most_common_label(now)
     groups: dict[str, list[dict]] = {}
     for r, label in zip(now, labels):
         groups.setdefault(r["kind"], []).append({
@@ -214,7 +215,7 @@ def _changes(data: QuarterData, look: _Lookups, agb: str, programs: list[str]) -
             if before and not f.missing(before["rate"]) and not f.missing(r["rate"]) and abs(r["rate"] - before["rate"]) >= NOTABLE_CHANGE:
                 out.append(f"{program}: {r['indicator_name']} {f.pct(before['rate'])} → {f.pct(r['rate'])} "
                            f"({f.pp(r['rate'] - before['rate'])})")
-        s0, s1 = look.status.get((agb, program, prev_q)), look.status.get((agb, program, data.q))
+        s0, s1 = look.status((agb, program, prev_q)), look.status((agb, program, data.q))
         if s0 and s1 and s0 != s1:
             out.append(f"{program}: classificatie {f.STATUS_NL[s0]} → {f.STATUS_NL[s1]}")
         c0, c1 = look.coverage.get((agb, program, prev_q)), look.coverage.get((agb, program, data.q))
