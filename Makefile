@@ -18,8 +18,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-$(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
-	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
+$(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml cohaesie_pipeline/policy.yaml
+	$(BIN)/python -m cohaesie_pipeline.dbt_env
 
 $(DAGSTER_HOME)/dagster.yaml: ops/dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)

@@ -80,7 +80,7 @@ def _copy_warehouse(warehouse: Path, into: Path) -> Path:
 
 def _rebuild_marts(copy: Path, policy: Policy, workdir: Path) -> None:
     """The indicator and coverage marts (and what they read) rebuilt on the copy with the other policy's values."""
-    from cohaesie_pipeline.assets.transformation import DBT_EXECUTABLE
+    from cohaesie_pipeline.dbt_env import DBT_EXECUTABLE
 
     env = {**os.environ, "COHAESIE_WAREHOUSE_PATH": str(copy), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     cmd = [DBT_EXECUTABLE, "run", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),

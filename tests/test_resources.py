@@ -34,3 +34,27 @@ def test_dbt_run_target_folders_are_pruned_to_the_newest_few(tmp_path):
     prune_run_targets(tmp_path, keep=3)
     assert sorted(p.name for p in tmp_path.glob("dbt_models-*")) == [f"dbt_models-{i:07d}-abc" for i in (5, 6, 7)]
     assert (tmp_path / "manifest.json").exists()
+
+
+def test_dagster_dbt_still_has_the_two_hooks_the_pipeline_skips():
+    """transformation.DbtCli overrides them (3.4 s per build): a dagster-dbt that renames them would make the
+    override dead code, silently."""
+    from dagster_dbt import DbtCliResource
+
+    from cohaesie_pipeline.assets.transformation import DbtCli, dbt_resource
+
+    assert "_cli_version" in vars(DbtCliResource) and callable(DbtCliResource._initialize_dbt_core_adapter)
+    resource = dbt_resource()
+    assert isinstance(resource, DbtCli)
+    from importlib.metadata import version
+    assert str(resource._cli_version) == version("dbt-core")
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
+
+
+def test_builds_reuse_dbts_parse_from_the_first_build_of_a_warehouse(demo_root):
+    """dbt_env.py: `make setup` parses as builds see the project, so no build of the demo root (one per
+    `cohaesie run`) parsed the project in full; each build's dbt log is in the warehouse's target folder."""
+    log = (demo_root / "data" / "warehouse" / "cohaesie-dbt-target" / "dbt.log").read_text()
+    assert "Partial parsing enabled" in log or "skipping parsing" in log
+    assert "Unable to do partial parsing" not in log, [
+        line[:300] for line in log.splitlines() if "Unable to do partial parsing" in line]

@@ -6,36 +6,28 @@ surface as asset checks."""
 import json
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Mapping
+from functools import cached_property
+from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetSpec, Output, TableColumn, TableSchema
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from packaging.version import Version
 
-from cohaesie_pipeline.paths import DBT_PROJECT_DIR, warehouse_path
+from cohaesie_pipeline.dbt_env import DBT_EXECUTABLE, environment_for_build, parse_project
+from cohaesie_pipeline.paths import DBT_PROJECT_DIR
 from cohaesie_pipeline.policy.config import load_policy
 from cohaesie_pipeline.resources import Warehouse
 
-# dbt next to this interpreter (the venv need not be activated for `cohaesie` or the UI), started through
-# `cohaesie-dbt` so that it dies with the run that started it (dbt_child.py)
-_BIN = Path(sys.executable).parent
-DBT_EXECUTABLE = str(_BIN / "cohaesie-dbt") if (_BIN / "cohaesie-dbt").exists() else str(_BIN / "dbt")
-
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-
-
-def dbt_env() -> dict[str, str]:
-    return {**os.environ, "COHAESIE_WAREHOUSE_PATH": str(warehouse_path()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
 
 
 def ensure_manifest() -> None:
     """The manifest is built by `make setup`; build it here too so a fresh checkout still loads."""
     if not dbt_project.manifest_path.exists():
-        subprocess.run([DBT_EXECUTABLE, "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-                        "--quiet"], check=True, env=dbt_env(), cwd=DBT_PROJECT_DIR)
+        parse_project()
 
 
 ensure_manifest()
@@ -74,14 +66,16 @@ def dbt_vars() -> dict:
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     """Builds seeds, staging views, patient-level intermediate views and the marts of every loaded quarter,
     then runs the dbt tests (shown as asset checks). Marts are rebuilt whole: they are the current truth."""
-    os.environ["COHAESIE_WAREHOUSE_PATH"] = str(warehouse.resolved_path())
     # unit tests check the models' logic on fixed fixtures, not the data: `make test` runs them
     # (tests/test_dbt_unit_tests.py); every production build would pay ~3 s for them and learn nothing new
     args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars())]
     with warehouse.lock(context):
         # held back until dbt is done: the column types and row counts are read from the warehouse, which the
         # dbt process holds open for writing while it runs (DuckDB: one writer, and no reader beside it)
-        events = list(dbt.cli(args, context=context).stream())
+        path = warehouse.resolved_path()
+        with environment_for_build(path):
+            invocation = dbt.cli(args, context=context, target_path=target_path_of(path))
+        events = list(invocation.stream())
         with warehouse.connect(read_only=True) as con:
             tables = table_metadata(con)
     for event in events:
@@ -90,6 +84,15 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
             event = event.with_metadata({**event.metadata, **tables.get(tuple(key.path[-2:]), {})})
         yield event
     prune_run_targets(dbt_project.project_dir / "target")
+
+
+def target_path_of(warehouse: Path) -> Path:
+    """dbt's target folder for builds of this warehouse, kept from run to run: dbt re-parses only the files
+    that changed when its saved parse state (partial_parse.msgpack) matches the profile, and the profile
+    names the warehouse file. One folder per run (dagster-dbt's default) or one shared by every warehouse
+    (tests, `cohaesie policy-diff`'s copy) meant a full parse on every build. Builds of one warehouse never
+    overlap: they hold its lock."""
+    return warehouse.with_name(warehouse.stem + "-dbt-target")
 
 
 def table_metadata(con) -> dict[tuple[str, str], dict]:
@@ -113,17 +116,32 @@ def table_metadata(con) -> dict[tuple[str, str], dict]:
     return out
 
 
-KEEP_RUN_TARGETS = 5
+KEEP_RUN_TARGETS = 0
 
 
 def prune_run_targets(target: Path, keep: int = KEEP_RUN_TARGETS) -> None:
-    """dagster-dbt gives every invocation its own target folder (~4 MB: manifest, run results, compiled SQL)
-    and never removes one: keep the newest few for debugging."""
+    """Per-run target folders (~4 MB each) that dagster-dbt made before the builds got one folder per
+    warehouse (target_path_of): removed, newest `keep` kept."""
     runs = sorted(target.glob("dbt_models-*"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in runs[keep:]:
         shutil.rmtree(old, ignore_errors=True)
 
 
+class DbtCli(DbtCliResource):
+    """dagster-dbt's resource without two things it does before every invocation that this pipeline does not
+    use, 3.4 s of a 200-practice build: running `dbt --version` in a subprocess (the dbt started here is
+    always the dbt-core installed beside this package, cohaesie-dbt included), and opening a dbt adapter
+    in-process, which dagster-dbt needs only for `fetch_column_metadata`/`fetch_row_counts` (table_metadata
+    reads the warehouse once instead). tests/test_resources.py fails when dagster-dbt renames these."""
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        return Version(installed_version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args):
+        return None
+
+
 def dbt_resource() -> DbtCliResource:
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=DBT_EXECUTABLE)
+    return DbtCli(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=DBT_EXECUTABLE)

@@ -204,24 +204,33 @@ class FileSpec:
         return (f"create table if not exists raw.{self.kind} (\n    "
                 + ",\n    ".join(f"{n} {t}" for n, t in cols) + ");")
 
-    def failures_sql(self, relation: str, ctx: Context) -> str:
-        """One row per failing (cell, check): column, check key, line, the cell's text. Each check runs on the
-        column's distinct values (a quarter's 1.4 million measurements hold ~20,000 patient ids and ~800 dates),
-        then the failing values are joined back to their lines."""
+    def checked_columns(self) -> list[tuple[str, Column]]:
+        """(name of the temp table of its distinct values, column) for each column with checks."""
+        return [(f"_distinct_{col.name}", col) for col in self.columns if col.checks]
+
+    def failing_checks_sql(self, relation: str, ctx: Context) -> str:
+        """The (column, check) pairs with at least one failing cell, from the tables of distinct values (for
+        a clean file this is the whole cost of checking)."""
         params = ctx.params()
-        ctes, parts = [], []
-        for i, col in enumerate(c for c in self.columns if c.checks):
-            ctes.append(f"_d{i} as materialized (select distinct {col.name} as v from {relation})")
-            for key in col.checks:
-                ok = CHECKS[key].format(c="v", **params)
-                parts.append(f"select '{col.name}' as col, '{key}' as chk, line, {col.name} as value "
-                             f"from {relation} where {col.name} in (select v from _d{i} where not coalesce(({ok}), false))")
-        for rc in self.row_checks:
-            parts.append(f"select '{rc.second}', '{rc.key}', line, {rc.second} from {relation} "
-                         f"where not ({rc.sql()})")
-        if not parts:
-            return "select '' as col, '' as chk, 0 as line, '' as value where false"
-        return (f"with {', '.join(ctes)} " if ctes else "") + "\nunion all\n".join(parts)
+        parts = [f"select '{col.name}' as col, '{key}' as chk where exists "
+                 f"(select 1 from {d} where not coalesce(({CHECKS[key].format(c='v', **params)}), false))"
+                 for d, col in self.checked_columns() for key in col.checks]
+        parts += [f"select '{rc.second}' as col, '{rc.key}' as chk where exists (select 1 from {relation} where not ({rc.sql()}))"
+                  for rc in self.row_checks]
+        return "\nunion all\n".join(parts) or "select '' as col, '' as chk where false"
+
+    def failures_sql(self, relation: str, ctx: Context, only: set[tuple[str, str]]) -> str:
+        """One row per failing (cell, check) of the pairs in `only`: column, check key, line, the cell's text;
+        the failing distinct values joined back to their lines."""
+        params = ctx.params()
+        parts = [f"select '{col.name}' as col, '{key}' as chk, line, {col.name} as value from {relation} "
+                 f"where {col.name} in (select v from {d} where not "
+                 f"coalesce(({CHECKS[key].format(c='v', **params)}), false))"
+                 for d, col in self.checked_columns() for key in col.checks if (col.name, key) in only]
+        parts += [f"select '{rc.second}' as col, '{rc.key}' as chk, line, {rc.second} as value from {relation} "
+                  f"where not ({rc.sql()})"
+                  for rc in self.row_checks if (rc.second, rc.key) in only]
+        return "\nunion all\n".join(parts) or "select '' as col, '' as chk, 0 as line, '' as value where false"
 
     def insert_sql(self, relation: str, quarter: str | None) -> str:
         cols = (["quarter"] if self.per_quarter else []) + self.names + ["source_line"]
@@ -344,9 +353,24 @@ class Problems:
 def check_relation(con: duckdb.DuckDBPyConnection, spec: FileSpec, relation: str, ctx: Context,
                    keep: int) -> list[tuple[str, str, int, str, int]]:
     """(column, check, line, value, total failures of that column+check) for the first `keep` failures of
-    each column+check, in one scan of `relation` (which has the text columns and `line`)."""
-    return con.execute(f"""
-        select col, chk, line, value, count(*) over (partition by col, chk) as total
-        from ({spec.failures_sql(relation, ctx)})
-        qualify row_number() over (partition by col, chk order by line) <= {keep}
-        order by line, col""").fetchall()
+    each column+check.
+
+    Each check runs on its column's distinct values (a quarter's 1.4 million measurements hold ~90,000
+    patient ids and ~1,100 dates), kept in temp tables: in a CTE, DuckDB pushes the check's filter below
+    the DISTINCT and evaluates it on every row (0.3 s instead of 2 ms for one date check). Only checks that
+    fail somewhere are joined back to their lines."""
+    tables = spec.checked_columns()
+    try:
+        for d, col in tables:
+            con.execute(f"create or replace temp table {d} as select distinct {col.name} as v from {relation}")
+        failing = {tuple(r) for r in con.execute(spec.failing_checks_sql(relation, ctx)).fetchall()}
+        if not failing:
+            return []
+        return con.execute(f"""
+            select col, chk, line, value, count(*) over (partition by col, chk) as total
+            from ({spec.failures_sql(relation, ctx, failing)})
+            qualify row_number() over (partition by col, chk order by line) <= {keep}
+            order by line, col""").fetchall()
+    finally:
+        for d, _ in tables:
+            con.execute(f"drop table if exists {d}")

@@ -7,6 +7,8 @@ never duplicates rows.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +26,14 @@ from cohaesie_pipeline.ingestion.contract import (
     register_specs,
 )
 from cohaesie_pipeline.ingestion.errors import EXAMPLES_PER_PROBLEM, FileProblem, ValidationFailed
-from cohaesie_pipeline.ingestion.reader import CHUNK_ROWS, duckdb_csv, file_sha256, read_table, xlsx_formulas
+from cohaesie_pipeline.ingestion.reader import (
+    CHUNK_ROWS,
+    drop_read,
+    duckdb_csv,
+    file_sha256,
+    read_table,
+    xlsx_formulas,
+)
 from cohaesie_pipeline.ingestion.reference import REFERENCE_DDL, load_reference, log_path
 from cohaesie_pipeline.quarters import Quarter
 from cohaesie_pipeline.warehouse_io import transaction
@@ -128,14 +137,41 @@ class LoadResult:
         return {f.kind: f for f in self.files}
 
 
-def _load_file(con, spec: FileSpec, path: Path, ctx: Context, quarter: str | None,
-               chunk_rows: int) -> tuple[FileResult, list[FileProblem]]:
+@dataclass
+class Preread:
+    """A file DuckDB read before the load's transaction (reader.duckdb_csv): the temp table holding its
+    cells and its encoding, or the reason it cannot be read at all."""
+    table: str
+    encoding: str | None = None
+    refused: ValidationFailed | None = None
+
+
+def _preread(con, folder: Path, kinds, specs: dict[str, FileSpec]) -> dict[str, Preread]:
+    """Every well-formed UTF-8 CSV of `kinds` into a temp table, outside any transaction (see duckdb_csv)."""
+    out = {}
+    for kind in kinds:
+        path = find_file(folder, kind)
+        if path.suffix.lower() != ".csv":
+            continue
+        pre = Preread(f"_cells_{kind}")
+        try:
+            pre.encoding = duckdb_csv(con, path, specs[kind].names, pre.table)
+        except ValidationFailed as exc:
+            pre.refused = exc
+        out[kind] = pre
+    return out
+
+
+def _load_file(con, spec: FileSpec, path: Path, ctx: Context, quarter: str | None, chunk_rows: int,
+               pre: Preread | None) -> tuple[FileResult, list[FileProblem]]:
     """Check each chunk of text cells with the spec's SQL and insert it typed, in DuckDB."""
     result = FileResult(spec.kind, path, file_sha256(path))
     found, msgs = Problems(), messages(ctx)
+    if pre is not None and pre.refused is not None:
+        return result, pre.refused.problems
+    if pre is not None and pre.encoding:
+        return _load_cells(con, spec, result, pre, ctx, quarter)
     try:
-        if path.suffix.lower() == ".csv" and (encoding := duckdb_csv(con, path, spec.names, "_cells")):
-            return _load_cells(con, spec, result, encoding, ctx, quarter)
         for chunk in read_table(path, spec.names, chunk_rows):
             result.encoding = chunk.encoding
             result.rows_read += len(chunk.frame)
@@ -156,24 +192,21 @@ def _load_file(con, spec: FileSpec, path: Path, ctx: Context, quarter: str | Non
     return result, _name_formulas(path, spec, found.as_file_problems(path.name, msgs))
 
 
-def _load_cells(con, spec: FileSpec, result: FileResult, encoding: str, ctx: Context,
+def _load_cells(con, spec: FileSpec, result: FileResult, pre: Preread, ctx: Context,
                 quarter: str | None) -> tuple[FileResult, list[FileProblem]]:
-    """Check and insert a file DuckDB read whole into the temp table _cells."""
-    try:
-        result.encoding = encoding
-        result.rows_read = con.execute("select count(*) from _cells").fetchone()[0]
-        found = Problems()
-        found.add(check_relation(con, spec, "_cells", ctx, EXAMPLES_PER_PROBLEM), EXAMPLES_PER_PROBLEM)
-        if found:
-            return result, found.as_file_problems(result.path.name, messages(ctx))
-        if result.rows_read == 0 and quarter is not None:
-            return result, [FileProblem(result.path.name, None, None, None,
-                                        "has a header but no data rows (expected the quarter's export)")]
-        con.execute(spec.insert_sql("_cells", quarter))
-        result.rows_loaded = result.rows_read
-        return result, []
-    finally:
-        con.execute("drop table if exists _cells")
+    """Check and insert a file DuckDB read whole into a temp table."""
+    result.encoding = pre.encoding
+    result.rows_read = con.execute(f"select count(*) from {pre.table}").fetchone()[0]
+    found = Problems()
+    found.add(check_relation(con, spec, pre.table, ctx, EXAMPLES_PER_PROBLEM), EXAMPLES_PER_PROBLEM)
+    if found:
+        return result, found.as_file_problems(result.path.name, messages(ctx))
+    if result.rows_read == 0 and quarter is not None:
+        return result, [FileProblem(result.path.name, None, None, None,
+                                    "has a header but no data rows (expected the quarter's export)")]
+    con.execute(spec.insert_sql(pre.table, quarter))
+    result.rows_loaded = result.rows_read
+    return result, []
 
 
 def _name_formulas(path: Path, spec: FileSpec, problems: list[FileProblem]) -> list[FileProblem]:
@@ -216,18 +249,28 @@ def _duplicate_problems(con, table: str, keys: list[str], display: str, quarter:
 
 
 def _load_files(con, kinds, folder: Path, specs: dict[str, FileSpec], ctx: Context, quarter: str | None,
-                chunk_rows: int) -> tuple[LoadResult, list[FileProblem]]:
+                chunk_rows: int, pre: dict[str, Preread]) -> tuple[LoadResult, list[FileProblem]]:
     """Validate and insert each file (inside the caller's transaction); every file is checked, so one run
     reports the problems of all of them."""
     result, problems = LoadResult(), []
     for kind in kinds:
         path = find_file(folder, kind)
-        fr, file_problems = _load_file(con, specs[kind], path, ctx, quarter, chunk_rows)
+        fr, file_problems = _load_file(con, specs[kind], path, ctx, quarter, chunk_rows, pre.get(kind))
         if not file_problems and specs[kind].unique:
             file_problems = _duplicate_problems(con, kind, list(specs[kind].unique), path.name, quarter)
         problems += file_problems
         result.files.append(fr)
     return result, problems
+
+
+@contextmanager
+def _prereading(con, folder: Path, kinds, specs: dict[str, FileSpec]) -> Iterator[dict[str, Preread]]:
+    pre = _preread(con, folder, kinds, specs)
+    try:
+        yield pre
+    finally:
+        for p in pre.values():
+            drop_read(con, p.table)
 
 
 def load_delivery(con: duckdb.DuckDBPyConnection, quarter: Quarter, folder: Path,
@@ -246,11 +289,11 @@ def load_delivery(con: duckdb.DuckDBPyConnection, quarter: Quarter, folder: Path
                                                   f"for {quarter}:")
     specs, ctx = delivery_specs(), Context(quarter)
     q = str(quarter)
-    with transaction(con, f"the delivery of {q}"):
+    with _prereading(con, folder, DELIVERY_FILES, specs) as pre, transaction(con, f"the delivery of {q}"):
         for kind in DELIVERY_FILES:
             con.execute(f"delete from raw.{kind} where quarter = ?", [q])
             con.execute("delete from raw.deliveries where quarter = ? and file_kind = ?", [q, kind])
-        result, problems = _load_files(con, DELIVERY_FILES, folder, specs, ctx, q, chunk_rows)
+        result, problems = _load_files(con, DELIVERY_FILES, folder, specs, ctx, q, chunk_rows, pre)
         if not problems and practices is not None:
             problems = _unknown_practices(con, q, folder, practices)
         if problems:
@@ -288,11 +331,11 @@ def load_registers(con: duckdb.DuckDBPyConnection, folder: Path, chunk_rows: int
     if ambiguous := _ambiguous(folder, REGISTER_FILES):
         raise ValidationFailed(ambiguous, context="Registers rejected; the warehouse keeps the registers it had:")
     specs, ctx = register_specs(), Context(None)
-    with transaction(con, "the registers"):
+    with _prereading(con, folder, REGISTER_FILES, specs) as pre, transaction(con, "the registers"):
         for kind in REGISTER_FILES:
             con.execute(f"delete from raw.{kind}")
         con.execute("delete from raw.register_files")
-        result, problems = _load_files(con, REGISTER_FILES, folder, specs, ctx, None, chunk_rows)
+        result, problems = _load_files(con, REGISTER_FILES, folder, specs, ctx, None, chunk_rows, pre)
         if not problems:
             problems = _practices_still_delivered(con, find_file(folder, "praktijken").name)
         if problems:

@@ -1,3 +1,7 @@
+-- A table, unlike the other intermediate models: both practice_coverage and data_quality_findings read it, and
+-- as a view its patient-level joins ran twice per build (~1 s at 200 practices); it holds one row per declared
+-- patient, small beside the measurements it is computed from.
+{{ config(materialized="table") }}
 -- Patient-level assessment per quarter x declared patient x practice x program (RULES.md, Coverage).
 -- Every declared patient lands in exactly one `assessment`:
 --   double_declared  a CVRM declaration in a quarter the patient is also declared for DM2 (CVRM care falls
