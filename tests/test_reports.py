@@ -70,7 +70,9 @@ def test_board_report_suppresses_small_counts(reports, demo_db):
     assert len(small) >= 5, "the demo should have small counts to suppress"
     lines = pdf_text(reports / quarter / "bestuursrapportage.pdf").splitlines()
     for r in small.itertuples():
-        row = [ln for ln in lines if ln.startswith(r.practice_name + " " + r.program + " ")]
+        # the coverage table's row (the funnel's list of practices also starts with name and program)
+        row = [ln for ln in lines if ln.startswith(r.practice_name + " " + r.program + " ")
+               and re.search(r" (voldoet|onder norm|–)$", ln)]
         assert len(row) == 1, (r.practice_name, r.program)
         cells = row[0][len(r.practice_name) + len(r.program) + 2:].split()
         # assessed, empty records, coverage, norm: the small count is never printed
@@ -355,3 +357,108 @@ def test_practice_report_shows_the_year_earlier_the_rules_improvement_and_the_mo
             assert f"mogelijk {f.euro(potential)}, daarvan toegepast {f.euro(applied)}" in text, (agb, program)
             money_checked += 1
     assert money_checked, "at least one underperformer has money at stake in the demo"
+
+
+def test_funnel_limits_by_hand():
+    """Issue 13 item 3: p0 = 0.80 at n = 100 has a standard error of √(0.16/100) = 0.04, so the 95% funnel is
+    0.80 ± 1.96·0.04 = 0.7216-0.8784 and the 99.8% funnel 0.80 ± 3.09·0.04 = 0.6764-0.9236."""
+    from cohaesie_pipeline.reports import charts
+
+    lo, hi = charts.funnel_limit(0.80, 100, charts.Z95)
+    assert (round(lo, 4), round(hi, 4)) == (0.7216, 0.8784)
+    lo, hi = charts.funnel_limit(0.80, 100, charts.Z998)
+    assert (round(lo, 4), round(hi, 4)) == (0.6764, 0.9236)
+    assert [charts.funnel_side(r, 0.80, 100) for r in (0.75, 0.70, 0.67, 0.90, 0.93)] == [
+        "", "laag95", "laag998", "hoog95", "hoog998"]
+    # the same 70% is within chance at 25 patients (95% limit 0.80 - 1.96·0.08 = 0.6432)
+    assert charts.funnel_side(0.70, 0.80, 25) == ""
+    assert charts.funnel_limit(0.99, 10, charts.Z998)[1] == 1.0  # never above 100%
+
+
+def test_board_funnel_lists_exactly_the_practices_below_the_outer_limit(reports, demo_db):
+    """The board's list under the funnel plots equals a recomputation from the mart; nobody with a count under
+    the disclosure threshold is in it (a rate beside its denominator gives the numerator back)."""
+    import math
+
+    from cohaesie_pipeline.reports import charts
+
+    sup = load_policy().suppress_below
+    quarter = "2024Q4"
+    rows = demo_db.execute("""select p.practice_name, i.program, i.indicator_name, i.numerator, i.denominator,
+                                     i.rate, i.care_group_rate
+                              from marts.practice_indicators i join staging.stg_practices p using (practice_agb)
+                              where i.quarter = ? and i.is_key and i.rate is not null""", [quarter]).fetchall()
+    from collections import Counter
+
+    expected = Counter()
+    for _name, _program, indicator, num, den, rate, p0 in rows:
+        if num < sup or den < sup:
+            continue
+        if rate < p0 - 3.090232 * math.sqrt(p0 * (1 - p0) / den):
+            expected[(indicator, f.pct(rate), f.num(den))] += 1
+    assert expected, "the demo has practices below the outer funnel limit"
+    text = " ".join(pdf_text(reports / quarter / "bestuursrapportage.pdf").split())
+    assert "Spreiding tussen praktijken: funnelplots (kernindicatoren)" in text
+    start = text.index(f"Onder de {charts.FUNNEL_LEVELS['outer']}-grens:")
+    section = text[start:text.index("Minder presterende, verbeterende", start)]
+    for (indicator, rate, n), times in expected.items():
+        assert section.count(f"{indicator} {rate} (n = {n})") == times, (indicator, rate, n)
+    assert len(re.findall(r"\d+,\d% \(n = [\d.]+\)", section)) == sum(expected.values())
+
+
+def test_what_changed_lists_only_changes_larger_than_chance(demo_db):
+    """Issue 13 item 3: "Wat is veranderd" lists a key indicator when it moved at least 5 pp and out of the
+    previous quarter's 95% interval (recomputed here from the mart for every practice): one patient at n = 19
+    is no news."""
+    from datetime import date
+
+    from cohaesie_pipeline.quarters import Quarter
+    from cohaesie_pipeline.reports.data import load_quarter
+    from cohaesie_pipeline.reports.practice_report import NOTABLE_CHANGE, practice_context
+
+    rows = demo_db.execute("""select n.practice_agb, n.program, n.indicator_name, p.rate, n.rate, p.ci_low, p.ci_high
+                              from marts.practice_indicators n join marts.practice_indicators p
+                                on p.practice_agb = n.practice_agb and p.indicator_code = n.indicator_code
+                               and p.quarter = '2024Q3'
+                              where n.quarter = '2024Q4' and n.is_key and n.rate is not null and p.rate is not null
+                                and abs(n.rate - p.rate) >= ?""", [NOTABLE_CHANGE]).fetchall()
+    inside = [r for r in rows if r[5] <= r[4] <= r[6]]
+    outside = [r for r in rows if not r[5] <= r[4] <= r[6]]
+    assert inside and outside, "the demo has changes of 5 pp both within and beyond chance"
+    data, policy = load_quarter(demo_db, Quarter.parse("2024Q4")), load_policy()
+    changes = {}
+    for agb in {r[0] for r in rows}:
+        changes[agb] = practice_context(data, agb, policy, date(2025, 1, 15))["changes"]
+    line = lambda r: f"{r[1]}: {r[2]} {f.pct(r[3])} → {f.pct(r[4])} ({f.pp(r[4] - r[3])})"  # noqa: E731
+    assert all(line(r) in changes[r[0]] for r in outside)
+    assert not any(line(r) in changes[r[0]] for r in inside)
+
+
+def test_practice_report_shows_its_exclusions_and_its_own_data_findings(reports, demo_db):
+    """Issue 13 item 3: who is left out of the denominators and what the practice's own delivery should fix,
+    as the marts have them; no file hashes for the GP to puzzle over."""
+    quarter = "2024Q4"
+    excluded = demo_db.execute("""select distinct practice_agb, program, excluded_specialist from marts.practice_indicators
+                                  where quarter = ? and excluded_specialist > 0 order by 1, 2 limit 6""", [quarter]).fetchall()
+    findings = demo_db.execute("""select practice_agb, description_nl, rows_affected, first_line
+                                  from marts.data_quality_findings where quarter = ? order by 1, 2""", [quarter]).fetchall()
+    assert excluded and findings
+    text = {}
+
+    def of(agb):
+        if agb not in text:
+            text[agb] = " ".join(pdf_text(reports / quarter / "praktijken" / f"{agb}.pdf").split())
+        return text[agb]
+
+    for agb, _program, n in excluded:
+        word = "patiënt" if n == 1 else "patiënten"
+        assert f"{n} {word} met de specialist als hoofdbehandelaar" in of(agb), agb
+    for agb, description, rows, first_line in findings[:25]:
+        assert f"{description}" in of(agb) and f"{f.num(rows)} {first_line}" in of(agb), (agb, description)
+    clean = demo_db.execute("""select practice_agb from marts.practice_indicators where quarter = ? except
+                               select practice_agb from marts.data_quality_findings where quarter = ?""",
+                            [quarter, quarter]).fetchall()
+    for (agb,) in clean[:3]:
+        assert "aandachtspunten Geen aandachtspunten." in of(agb)
+    sample = of(findings[0][0])
+    assert "Kwartaalextractie" in sample and not re.search(r"\([0-9a-f]{12}\)", sample)  # no hashes

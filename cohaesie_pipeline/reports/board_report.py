@@ -58,6 +58,32 @@ def _most_common_label(rows: pd.DataFrame) -> str:
     return most_common_label(rows.itertuples()) or "geen referentie"
 
 
+def funnel_view(key_now: pd.DataFrame, labels: dict, sup: int) -> tuple[list[dict], list[dict]]:
+    """Per program the funnel plots of the quarter's key indicators, and per practice-program the indicators
+    below the 99.8% limit. Only rates the disclosure rule lets stand beside their denominator are plotted (a
+    dot's x and y give the numerator back)."""
+    programs, far = [], {}
+    for program in PROGRAM_ORDER:
+        rows = key_now[key_now.program == program].sort_values(["sort_order", "practice_agb"])
+        panels = []
+        for _code, g in rows.groupby("indicator_code", sort=False):
+            first = g.iloc[0]
+            shown = [r for r in g.itertuples() if pd.notna(r.rate)
+                     and disclosure.rate_shown(int(r.numerator), int(r.denominator), sup)]
+            center = None if pd.isna(first.care_group_rate) else float(first.care_group_rate)
+            panels.append({"title": first.indicator_name, "center": center, "n_min": sup,
+                           "points": [(int(r.denominator), float(r.rate)) for r in shown]})
+            for r in shown:
+                if center is not None and charts.funnel_side(float(r.rate), center, int(r.denominator)) == "laag998":
+                    far.setdefault((labels.get(r.practice_agb, r.practice_agb), program), []).append(
+                        f"{first.indicator_name} {f.pct(r.rate)} (n = {f.num(r.denominator)})")
+        if panels:
+            programs.append({"program": program, "rows": charts.funnel_panels(panels)})
+    far_rows = [{"name": name, "program": program, "indicators": "; ".join(items)}
+                for (name, program), items in sorted(far.items(), key=lambda kv: (kv[0][0], PROGRAM_ORDER.index(kv[0][1])))]
+    return programs, far_rows
+
+
 def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
     q, sup = data.q, policy.suppress_below
     names = data.practices.set_index("practice_agb").practice_name.to_dict()
@@ -108,6 +134,8 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
         heatmaps.append({"program": program, **charts.heatmap(
             (gap * 100).to_numpy().tolist(), suppressed.tolist(), [labels_of_practices.get(a, a) for a in agbs],
             [labels[c] for c in codes], lagging.to_numpy().tolist())})
+
+    funnels, far_below = funnel_view(key_now, labels_of_practices, sup)
 
     cls = data.classification[data.classification.quarter == q]
     code_names = dict(zip(data.indicators.indicator_code, data.indicators.indicator_name))
@@ -195,7 +223,7 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
         "decisions": decisions,
         "overview": overview, "trend": charts.trend_panels(panels, data.quarters(), show_practice=False, cols=3),
         "trend_period": f.period(data.quarters()),
-        "heatmaps": heatmaps, "heat_legend": charts.legend_bands(), "status_groups": status_groups, "trajectories": trajectories,
+        "heatmaps": heatmaps, "heat_legend": charts.legend_bands(), "funnels": funnels, "far_below": far_below, "funnel_levels": charts.FUNNEL_LEVELS, "status_groups": status_groups, "trajectories": trajectories,
         "coverage": coverage, "below_norm": below, "year": data.quarter.year, "settlements": settlements,
         "settle_total": f.euro(total), "settle_applied": f.euro(applied), "reserve_total": f.euro(reserve),
         "unassigned": f.euro(unassigned) if unassigned else "", "visits_done": len(v),

@@ -37,9 +37,14 @@ def count(n, threshold: int) -> str:
     return f.suppress_count(n, threshold)
 
 
+def rate_shown(numerator: int, denominator: int, threshold: int) -> bool:
+    """Whether a practice's rate may stand beside (or be plotted against) its denominator."""
+    return not (small(denominator, threshold) or small(numerator, threshold)) and bool(denominator)
+
+
 def rate(numerator: int, denominator: int, threshold: int) -> str:
     """A rate shown beside its denominator: hidden when either count is small (denominator x rate would give a
     small numerator back)."""
-    if small(denominator, threshold) or small(numerator, threshold):
+    if not rate_shown(numerator, denominator, threshold):
         return f"<{threshold}" if small(denominator, threshold) else "–"
-    return f.pct(numerator / denominator if denominator else None)
+    return f.pct(numerator / denominator)

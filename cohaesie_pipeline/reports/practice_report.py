@@ -120,20 +120,29 @@ def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, pol
             "reference_label": label if label != header else "",
             "gap": f.pp(r["reference_gap_abs"]), "lagging": bool(r["lagging"]), "too_small": bool(r["too_small"]),
             "compared": compared_with_national(r["ci_low"], r["ci_high"], r["reference_rate"]),
+            "invalid": _patients(r["patients_only_invalid_values"], "alleen met ongeldige waarden, niet meegeteld"),
         })
 
     panels, positions = [], []
     for r in (r for r in now if r["is_key"]):
         code = r["indicator_code"]
+        history = [x for x in mine if x["indicator_code"] == code]
         panels.append({
             "title": r["indicator_name"],
-            "practice": {x["quarter"]: x["rate"] for x in mine if x["indicator_code"] == code and not f.missing(x["rate"])},
+            "practice": {x["quarter"]: x["rate"] for x in history if not f.missing(x["rate"])},
+            "band": {x["quarter"]: (x["ci_low"], x["ci_high"]) for x in history
+                     if not f.missing(x["ci_low"]) and not f.missing(x["ci_high"])},
+            "limit": {x["quarter"]: x["lag_limit"] for x in history if not f.missing(x["lag_limit"])},
             "care_group": look.care_group.get(code, {}), "national": look.national.get(code, {}),
         })
+        shown = not f.missing(r["rate"]) and not r["too_small"]
         positions.append({"title": r["indicator_name"],
                           "others": [rate for other, rate in look.assessed_rates.get(code, ()) if other != agb],
-                          "own": None if f.missing(r["rate"]) or r["too_small"] else float(r["rate"]),
-                          "national": None if f.missing(r["reference_rate"]) else float(r["reference_rate"])})
+                          "own": float(r["rate"]) if shown else None,
+                          "ci": (float(r["ci_low"]), float(r["ci_high"])) if shown and not f.missing(r["ci_low"])
+                          else None,
+                          "national": None if f.missing(r["reference_rate"]) else float(r["reference_rate"]),
+                          "limit": None if f.missing(r["lag_limit"]) else float(r["lag_limit"])})
 
     # the basis of the decision: the key indicators a year earlier, the improvement the rule measures, and the
     # money of the year at stake for this program
@@ -146,6 +155,13 @@ def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, pol
     cls = look.classification.get((agb, program, q))
     improvement = None if cls is None or f.missing(cls["improvement_pp"]) else float(cls["improvement_pp"])
     money = look.money.get((agb, program), (Decimal(0), Decimal(0)))
+
+    # who is left out of the denominator, and why (the same for every indicator of the program)
+    first = now[0] if now else None
+    excluded = [] if first is None else [text for text in (
+        _patients(first["excluded_specialist"], "met de specialist als hoofdbehandelaar"),
+        _patients(first["excluded_under_18"], "jonger dan 18 jaar"),
+        _patients(first["excluded_not_enrolled"], "niet ingeschreven op de peildatum")) if text]
 
     light = f.LIGHT[status]
     coverage = None if c is None else c["coverage"]
@@ -177,13 +193,21 @@ def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, pol
         "overdue": False if t is None else bool(t["overdue"]),
         "reference_header": header[:1].upper() + header[1:] if header else "Referentie",
         "indicator_groups": [(KIND_NL.get(k, k), rows) for k, rows in groups.items()],
+        "excluded": excluded,
         "year_before": year_before, "year_earlier": year_earlier,
         "improvement": None if improvement is None else f.pp(improvement / 100),
         "improvement_enough": improvement is not None and improvement >= policy.min_improvement_pp,
         "money_potential": f.euro(money[0]), "money_applied": f.euro(money[1]), "money_any": money[0] != 0,
         "trend": charts.trend_panels(panels, look.quarters, cols=3),
-        "positions": charts.position_chart(positions, policy.lag_threshold) if positions else None,
+        "positions": charts.position_chart(positions) if positions else None,
     }
+
+
+def _patients(n, what: str) -> str:
+    """'3 patiënten <what>', '1 patiënt <what>', or '' for none (a practice's own counts, its own report)."""
+    if f.missing(n) or not int(n):
+        return ""
+    return f"{f.num(n)} {'patiënt' if int(n) == 1 else 'patiënten'} {what}"
 
 
 def compared_with_national(ci_low, ci_high, national) -> str:
@@ -204,6 +228,16 @@ NOTABLE_CHANGE = 0.05
 KIND_NL = {"proces": "Procesindicatoren", "uitkomst": "Uitkomstindicatoren"}
 
 
+def notable_change(before: dict, now: dict) -> bool:
+    """A key indicator's change worth a line: at least NOTABLE_CHANGE, and the new rate outside the previous
+    quarter's 95% interval. At 19 patients one patient moves a rate by 5 pp, well inside the interval, so
+    it is not listed; at 150 patients the same 5 pp can be."""
+    if any(f.missing(v) for v in (before["rate"], now["rate"], before["ci_low"], before["ci_high"])):
+        return False
+    return (abs(now["rate"] - before["rate"]) >= NOTABLE_CHANGE
+            and not before["ci_low"] <= now["rate"] <= before["ci_high"])
+
+
 def _changes(data: QuarterData, look: _Lookups, agb: str, programs: list[str]) -> list[str]:
     prev_q = str(data.quarter - 1)
     out = []
@@ -212,7 +246,7 @@ def _changes(data: QuarterData, look: _Lookups, agb: str, programs: list[str]) -
         a = {r["indicator_code"]: r for r in mine if r["quarter"] == prev_q}
         for r in (r for r in mine if r["quarter"] == data.q):
             before = a.get(r["indicator_code"])
-            if before and not f.missing(before["rate"]) and not f.missing(r["rate"]) and abs(r["rate"] - before["rate"]) >= NOTABLE_CHANGE:
+            if before and notable_change(before, r):
                 out.append(f"{program}: {r['indicator_name']} {f.pct(before['rate'])} → {f.pct(r['rate'])} "
                            f"({f.pp(r['rate'] - before['rate'])})")
         s0, s1 = look.status((agb, program, prev_q)), look.status((agb, program, data.q))
@@ -223,7 +257,8 @@ def _changes(data: QuarterData, look: _Lookups, agb: str, programs: list[str]) -
                 and abs(c1["coverage"] - c0["coverage"]) >= 0.02:
             out.append(f"{program}: dekking {f.pct(c0['coverage'])} → {f.pct(c1['coverage'])}")
     if not out and prev_q in look.quarters:
-        out.append(f"Geen grote veranderingen (minder dan {f.pp(NOTABLE_CHANGE, 0).lstrip('+')}) sinds vorig kwartaal.")
+        out.append(f"Geen veranderingen van minstens {f.pp(NOTABLE_CHANGE, 0).lstrip('+')} die groter zijn dan toeval "
+                   f"(buiten het 95%-interval van vorig kwartaal).")
     return out
 
 
@@ -231,7 +266,13 @@ def practice_context(data: QuarterData, agb: str, policy: Policy, produced: date
     look = _Lookups.of(data, policy)
     p = look.practice[agb]
     programs = look.programs(agb, data.q)
-    files = ", ".join(f"{r.file_name} ({r.content_sha256[:12]})" for r in data.deliveries.itertuples())
+    # file names and rows, no hashes: a GP checks the delivery by its name and size (the inputs' fingerprint on
+    # the cover is for whoever has to prove which data the report came from)
+    files = ", ".join(f"{r.file_name} ({f.num(r.rows_loaded)} regels)" for r in data.deliveries.itertuples())
+    q = data.quality
+    findings = [{"text": r.description_nl, "file": r.file_kind, "rows": f.num(r.rows_affected),
+                 "first_line": str(int(r.first_line))}
+                for r in q[q.practice_agb == agb].sort_values(["file_kind", "first_line"]).itertuples()]
     return {
         "title": f"Spiegelinformatie {p['practice_name']} {data.q}", "quarter": data.q,
         "header_left": f"Spiegelinformatie · {p['practice_name']}", "header_right": f"{data.q} · AGB {agb}",
@@ -239,7 +280,7 @@ def practice_context(data: QuarterData, agb: str, policy: Policy, produced: date
         "peildatum": f.datum_lang(data.quarter.peildatum), "produced": f.datum(produced), "fingerprint": render_fingerprint(data, policy),
         "prev_quarter": str(data.quarter - 1), "year": data.quarter.year,
         "programs": [_program_view(data, look, agb, pr, policy) for pr in programs],
-        "changes": _changes(data, look, agb, programs),
+        "changes": _changes(data, look, agb, programs), "findings": findings,
         "trend_period": f.period(look.quarters),
         "rule": Wording.of(policy), "policy_version": policy.label, "reference_note": reference_note(data),
         "reference_banner": reference_banner(data), "files": files or "–",
