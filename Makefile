@@ -30,7 +30,7 @@ run: setup
 	$(BIN)/cohaesie run
 
 test: setup
-	$(BIN)/pytest -n 2 --dist loadfile --durations=12
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=12
 
 # the real-browser smoke test; `make test` runs it too where Chromium is already present
 test-ui: setup

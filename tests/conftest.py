@@ -78,3 +78,22 @@ def env_root(tmp_path, monkeypatch):
     monkeypatch.setenv("COHAESIE_DATA_DIR", str(data))
     monkeypatch.setenv("COHAESIE_REPORTS_DIR", str(reports))
     return data
+
+
+DEMO_FIXTURES = {"demo_root", "demo_db"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Order test files for the two xdist workers (`make test` runs with --no-loadscope-reorder, so files are
+    handed out in this order): first one file that needs the shared demo root, so that one worker starts
+    building it (about 3 minutes) at once; then every file that does not need it, which the other worker
+    runs meanwhile; then the rest of the demo files. In xdist's default order (largest files first) the
+    second worker soon reached a demo test too and waited a minute or more for the build."""
+    files: dict[str, bool] = {}
+    for item in items:
+        path = str(item.path)
+        files[path] = files.get(path, False) or bool(DEMO_FIXTURES & set(getattr(item, "fixturenames", ())))
+    demo = [f for f, needs in files.items() if needs]
+    order = demo[:1] + [f for f, needs in files.items() if not needs] + demo[1:]
+    rank = {f: i for i, f in enumerate(order)}
+    items.sort(key=lambda item: rank[str(item.path)])
