@@ -85,7 +85,7 @@ def _rebuild_marts(copy: Path, policy: Policy, workdir: Path) -> None:
     env = {**os.environ, "COHAESIE_WAREHOUSE_PATH": str(copy), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     cmd = [DBT_EXECUTABLE, "run", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
            "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs"), "--quiet",
-           "--select", "+practice_indicators", "+practice_coverage", "--vars", json.dumps(policy.dbt_vars())]
+           "--select", "+practice_indicators", "+practice_coverage", "+practice_coverage_by_insurer", "--vars", json.dumps(policy.dbt_vars())]
     done = subprocess.run(cmd, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
     if done.returncode != 0:
         raise PolicyDiffError("dbt could not rebuild the marts with the other policy:\n"

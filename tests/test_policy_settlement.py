@@ -233,3 +233,36 @@ def test_properties_never_negative_never_above_fees_and_adds_up(sc):
     assert per_row + Decimal(diff) == round_half_up(exact_assigned)
     assert sum(d.settlement_amount, Decimal(0)) == sum(
         (Decimal(r["fees_without_care"]) for r in rows if r["meets_norm"] is False), Decimal(0))
+
+
+
+def test_each_insurer_gets_back_exactly_the_fees_of_its_patients_without_care():
+    """Issue 13 item 6, split by insurer: 2024Q1 is below the norm, so its fees without care are settled, per
+    insurer as declared: CZ (9664) 30.50, Zilveren Kruis (3311) 12.25; 2024Q2 meets the norm (nothing) and
+    2024Q3 was not judged (nothing). The year's declared fees add up per insurer: 100 + 100 + 20 = 220.00."""
+    from decimal import Decimal
+
+    import pandas as pd
+
+    from cohaesie_pipeline.policy.config import load_policy
+    from cohaesie_pipeline.policy.settlement import insurer_split
+    from cohaesie_pipeline.quarters import Quarter
+
+    coverage = pd.DataFrame({"quarter": ["2024Q1", "2024Q2", "2024Q3"], "practice_agb": ["01000001"] * 3,
+                             "program": ["DM2"] * 3, "meets_norm": [False, True, None]})
+    rows = [("2024Q1", "9664", "CZ", "100.00", "30.50"), ("2024Q1", "3311", "Zilveren Kruis", "50.00", "12.25"),
+            ("2024Q2", "9664", "CZ", "100.00", "40.00"), ("2024Q3", "9664", "CZ", "20.00", "20.00")]
+    by_insurer = pd.DataFrame([{"quarter": q, "practice_agb": "01000001", "program": "DM2", "insurer_uzovi": u,
+                                "insurer_name": n, "fees_declared": Decimal(fd), "fees_without_care": Decimal(fw)}
+                               for q, u, n, fd, fw in rows])
+    deliveries = pd.DataFrame({"quarter": ["2024Q1"], "file_kind": ["declaraties"], "content_sha256": ["ab"]})
+    policy = load_policy()
+    split = insurer_split(2024, Quarter.parse("2024Q3"), coverage, by_insurer, deliveries, policy)
+    got = {u: (f, a) for u, f, a in zip(split.insurer_uzovi, split.fees_declared, split.settlement_amount)}
+    assert got == {"9664": (Decimal("220.00"), Decimal("30.50")), "3311": (Decimal("50.00"), Decimal("12.25"))}
+    assert set(split.quarters_included) == {"2024Q1-2024Q3"} and set(split.policy_version) == {policy.label}
+    assert all(fp.startswith("sha256:") for fp in split.input_fingerprint)
+    # as known after 2024Q1 only that quarter counts; before any quarter of the year, nothing
+    early = insurer_split(2024, Quarter.parse("2024Q1"), coverage, by_insurer, deliveries, policy)
+    assert dict(zip(early.insurer_uzovi, early.fees_declared)) == {"3311": Decimal("50.00"), "9664": Decimal("100.00")}
+    assert insurer_split(2025, Quarter.parse("2024Q4"), coverage, by_insurer, deliveries, policy).empty

@@ -159,7 +159,9 @@ def test_underperformer_since_is_the_start_of_the_unbroken_run_over_loaded_quart
               "visits": visits(("A", date(2023, 6, 1)), ("B", date(2023, 6, 1)), ("A", date(2024, 1, 15)),
                                ("B", date(2024, 1, 15))),
               "steps": steps(), "deliveries": pd.DataFrame(columns=["quarter", "file_kind", "content_sha256"]),
-              "holders": pd.DataFrame(columns=["practice_agb", "gp_agb", "gp_name", "held_from", "held_until"])}
+              "holders": pd.DataFrame(columns=["practice_agb", "gp_agb", "gp_name", "held_from", "held_until"]),
+              "coverage_by_insurer": pd.DataFrame(columns=["quarter", "practice_agb", "program", "insurer_uzovi",
+                                                           "insurer_name", "fees_declared", "fees_without_care"])}
     t = compute(inputs, POLICY)["trajectories"].set_index(["quarter", "practice_agb"])
     assert t.loc[("2024Q1", "A")].underperformer_since == "2024Q1"
     a, b = t.loc[("2024Q2", "A")], t.loc[("2024Q2", "B")]

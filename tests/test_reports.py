@@ -462,3 +462,34 @@ def test_practice_report_shows_its_exclusions_and_its_own_data_findings(reports,
         assert "aandachtspunten Geen aandachtspunten." in of(agb)
     sample = of(findings[0][0])
     assert "Kwartaalextractie" in sample and not re.search(r"\([0-9a-f]{12}\)", sample)  # no hashes
+
+
+
+def test_workbook_splits_each_settlement_by_insurer(reports, demo_db):
+    """Issue 13 item 6: per practice x program x insurer the part of the year's settlement that goes back to
+    that insurer, equal to the mart; the insurers' totals add up to the quarters' settlements, which the GP rows
+    distribute (money check insurer_split_adds_up)."""
+    wb = load_workbook(reports / "2024Q4" / "verrekeningen.xlsx")
+    ws = wb["Per verzekeraar"]
+    header = [c.value for c in ws[1]]
+    rows = [r for r in ws.iter_rows(min_row=2, values_only=True) if r[0] != "Totaal"]
+    amount = header.index("Verrekening (terug naar verzekeraar)")
+    mart = demo_db.execute("""select practice_agb, program, insurer_uzovi, settlement_amount
+                              from marts.settlement_by_insurer where year = 2024 order by all""").fetchall()
+    got = sorted((r[header.index("Praktijk AGB")], r[header.index("Programma")], r[header.index("UZOVI")],
+                  Decimal(str(r[amount]))) for r in rows)
+    assert got == [(a, p, u, Decimal(str(v))) for a, p, u, v in mart] and len(mart) > 0
+    detail = demo_db.execute("select sum(settlement_amount) from marts.settlement_quarter_detail where year = 2024"
+                             ).fetchone()[0]
+    assert sum(Decimal(str(r[amount])) for r in rows) == Decimal(str(detail)) > 0
+    totals = wb["Totaal per verzekeraar"]
+    th = [c.value for c in totals[1]]
+    trows = [r for r in totals.iter_rows(min_row=2, values_only=True) if r[0] != "Totaal"]
+    assert len(trows) >= 3  # the demo's insurers
+    for r in trows:
+        whole = Decimal(str(r[th.index("Verrekening")]))
+        parts = sum(Decimal(str(r[th.index(k)])) for k in ("Waarvan toegepast", "Waarvan potentieel",
+                                                            "Gemengd (zie Verrekeningen)",
+                                                            "Niet toegewezen (geen praktijkhouder)"))
+        assert whole == parts
+    assert sum(Decimal(str(r[th.index("Verrekening")])) for r in trows) == Decimal(str(detail))

@@ -14,9 +14,11 @@ from cohaesie_pipeline.policy.config import load_policy
 from cohaesie_pipeline.policy.holders import HolderIndex
 from cohaesie_pipeline.policy.settlement import (
     DETAIL_COLUMNS,
+    INSURER_COLUMNS,
     RESERVE_COLUMNS,
     ROUNDING_COLUMNS,
     SETTLEMENT_COLUMNS,
+    insurer_split,
     settle_year,
 )
 from cohaesie_pipeline.policy.trajectory import COLUMNS as TRAJECTORY_COLUMNS
@@ -58,6 +60,10 @@ SPECS = [
           "to cents from its exact value, differ from the practice's rounded total; finance books the difference "
           "on its own line."),
     _spec("settlement_rounding_as_of", "The rounding differences as known after each loaded quarter."),
+    _spec("settlement_by_insurer", "Per year x practice x program x insurer (latest as-of): the declared fees and "
+          "the part of the settlement that goes back to that insurer (the fees of its patients without care in "
+          "the quarters below the norm)."),
+    _spec("settlement_by_insurer_as_of", "The split by insurer as known after each loaded quarter."),
 ]
 KEY = {s.key.path[-1]: s.key for s in SPECS}
 
@@ -84,6 +90,8 @@ TYPES = {
     "reserve": dict(year=N, practice_agb=V, program=V, reserved_amount=M, as_of_quarter=V, policy_version=V),
     "rounding": dict(year=N, practice_agb=V, program=V, as_of_quarter=V, amount=V, practice_total=M,
                      gp_rows_total=M, rounding_difference=M),
+    "insurer": dict(year=N, as_of_quarter=V, practice_agb=V, program=V, insurer_uzovi=V, insurer_name=V,
+                    quarters_included=V, fees_declared=M, settlement_amount=M, policy_version=V, input_fingerprint=V),
     "state": dict(inputs_digest=V, policy_version=V, code_version=V, quarters=V, updated_at="timestamp"),
 }
 
@@ -103,6 +111,8 @@ def read_inputs(con) -> dict[str, pd.DataFrame]:
         "holders": con.execute("select * from staging.stg_practice_holders order by all").df(),
         "deliveries": con.execute("select * from staging.stg_deliveries order by quarter, file_kind").df(),
         "coverage": con.execute("select * from marts.practice_coverage order by quarter, practice_agb, program").df(),
+        "coverage_by_insurer": con.execute("""select * from marts.practice_coverage_by_insurer
+                                              order by quarter, practice_agb, program, insurer_uzovi""").df(),
     }
 
 
@@ -172,21 +182,25 @@ def compute(inputs: dict[str, pd.DataFrame], policy, quarters: list[Quarter] | N
         classified.append(c)
         traj.append(trajectories(quarter, steps, c, key_rates, lagging_at, policy, since, holder_index))
 
-    settled, detail, reserve, rounding = [], [], [], []
+    settled, detail, reserve, rounding, insurers = [], [], [], [], []
     pairs = as_of_quarters(loaded)
     latest = {year: str(as_of) for as_of, year in pairs}  # sorted: the last one per year wins
     for as_of, year in pairs:
         s, d, r, rd = settle_year(year, as_of, inputs["coverage"], holders, steps, inputs["deliveries"], policy)
         settled.append(s), detail.append(d), reserve.append(r), rounding.append(rd)
+        insurers.append(insurer_split(year, as_of, inputs["coverage"], inputs["coverage_by_insurer"],
+                                      inputs["deliveries"], policy))
     out = {"classification": _concat(classified, CLASSIFICATION_COLUMNS),
            "trajectories": _concat(traj, TRAJECTORY_COLUMNS),
            "settlements_as_of": _concat(settled, SETTLEMENT_COLUMNS), "detail_as_of": _concat(detail, DETAIL_COLUMNS),
            "reserve_as_of": _concat(reserve, RESERVE_COLUMNS), "rounding_as_of": _concat(rounding, ROUNDING_COLUMNS),
+           "insurer_as_of": _concat(insurers, INSURER_COLUMNS),
            "quarters": [str(q) for q in loaded]}
     out["settlements"] = latest_as_of(out["settlements_as_of"], latest)
     out["detail"] = latest_as_of(out["detail_as_of"], latest)
     out["reserve"] = latest_as_of(out["reserve_as_of"], latest)
     out["rounding"] = latest_as_of(out["rounding_as_of"], latest)
+    out["insurer"] = latest_as_of(out["insurer_as_of"], latest)
     return out
 
 
@@ -202,6 +216,8 @@ TABLES = {
     "marts.settlement_reserve_as_of": ("reserve_as_of", TYPES["reserve"]),
     "marts.settlement_rounding": ("rounding", TYPES["rounding"]),
     "marts.settlement_rounding_as_of": ("rounding_as_of", TYPES["rounding"]),
+    "marts.settlement_by_insurer": ("insurer", TYPES["insurer"]),
+    "marts.settlement_by_insurer_as_of": ("insurer_as_of", TYPES["insurer"]),
 }
 
 
@@ -270,4 +286,9 @@ def policy_marts(context: AssetExecutionContext, warehouse: Warehouse):
     yield MaterializeResult(asset_key=KEY["settlement_rounding"], metadata={
         "dagster/row_count": len(out["rounding"]), "rounding_difference_eur": _eur(out["rounding"], "rounding_difference")})
     yield MaterializeResult(asset_key=KEY["settlement_rounding_as_of"], metadata={"dagster/row_count": len(out["rounding_as_of"])})
+    yield MaterializeResult(asset_key=KEY["settlement_by_insurer"], metadata={
+        "dagster/row_count": len(out["insurer"]), "insurers": int(out["insurer"].insurer_uzovi.nunique()),
+        **{f"settlement_{y}_eur": _eur(g, "settlement_amount") for y, g in out["insurer"].groupby("year")}})
+    yield MaterializeResult(asset_key=KEY["settlement_by_insurer_as_of"],
+                            metadata={"dagster/row_count": len(out["insurer_as_of"])})
     yield from checks

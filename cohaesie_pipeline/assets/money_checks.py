@@ -92,6 +92,19 @@ INVARIANTS = [
            from a full outer join marts.settlement_reserve_as_of as r using (as_of_quarter, year, practice_agb, program)
            where a.applied is distinct from r.reserved_amount"""),
     Invariant(
+        "insurer_split_adds_up", "settlement_by_insurer",
+        "Per year x practice x program x as-of quarter: the insurers' parts add up to the quarters' settlement "
+        "amounts and their declared fees to the quarters' declared fees, to the cent.",
+        """with i as (select as_of_quarter, year, practice_agb, program, sum(settlement_amount) as insurers,
+                             sum(fees_declared) as insurer_fees
+                      from marts.settlement_by_insurer_as_of group by all),
+                d as (select as_of_quarter, year, practice_agb, program, sum(settlement_amount) as quarters,
+                             sum(fees_declared) as fees
+                      from marts.settlement_quarter_detail_as_of group by all)
+           select as_of_quarter, year, practice_agb, program, d.quarters, i.insurers, d.fees, i.insurer_fees
+           from d full outer join i using (as_of_quarter, year, practice_agb, program)
+           where d.quarters is distinct from i.insurers or d.fees is distinct from i.insurer_fees"""),
+    Invariant(
         "one_status_per_practice_program_quarter", "practice_classification",
         "Exactly one known status per quarter x practice x program.",
         """select quarter, practice_agb, program, count(*) as rows, min(status) as status

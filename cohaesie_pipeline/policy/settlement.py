@@ -41,6 +41,8 @@ RESERVE_COLUMNS = ["year", "practice_agb", "program", "reserved_amount", "as_of_
 ROUNDING_COLUMNS = ["year", "practice_agb", "program", "as_of_quarter", "amount", "practice_total", "gp_rows_total",
                     "rounding_difference"]
 MONEY = ("fees", "amount", "not_assessable", "double_declared")
+INSURER_COLUMNS = ["year", "as_of_quarter", "practice_agb", "program", "insurer_uzovi", "insurer_name",
+                   "quarters_included", "fees_declared", "settlement_amount", "policy_version", "input_fingerprint"]
 
 CENT = Fraction(1, 100)
 
@@ -241,3 +243,35 @@ def settle_year(year: int, as_of: Quarter, coverage: pd.DataFrame, holders: pd.D
     reserve["policy_version"] = policy.label
     return (settlements, pd.DataFrame(detail, columns=DETAIL_COLUMNS), reserve[RESERVE_COLUMNS],
             pd.DataFrame(rounding, columns=ROUNDING_COLUMNS))
+
+
+def insurer_split(year: int, as_of: Quarter, coverage: pd.DataFrame, by_insurer: pd.DataFrame,
+                  deliveries: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """The year's settlement per practice x program as known after `as_of`, split by the insurer that paid the
+    fees it takes back. A quarter below the norm settles the fees of its assessed patients without care
+    (quarter_settlement_amount), and each of those fees was declared to one insurer, so each insurer's part is
+    exact to the cent, with no allocation key, whoever held the practice in which month; per practice-program
+    the insurers add up to the quarters' amounts (money check insurer_split_adds_up).
+
+    coverage: practice_coverage; by_insurer: practice_coverage_by_insurer."""
+    qnames = [str(q) for q in (Quarter(year, i) for i in range(1, 5)) if q <= as_of]
+    rows = by_insurer[by_insurer.quarter.isin(qnames)] if len(by_insurer) else by_insurer
+    if not qnames or rows.empty:
+        return pd.DataFrame(columns=INSURER_COLUMNS)
+    norm = {(q, a, p): m for q, a, p, m in zip(coverage.quarter, coverage.practice_agb, coverage.program,
+                                                coverage.meets_norm)}
+    files = _DeliveryIndex(deliveries)
+    acc: dict[tuple[str, str, str], dict] = {}
+    for r in rows.itertuples():
+        row = acc.setdefault((r.practice_agb, r.program, r.insurer_uzovi),
+                             {"name": r.insurer_name, "fees": Decimal("0.00"), "amount": Decimal("0.00")})
+        row["fees"] += Decimal(r.fees_declared)
+        row["amount"] += quarter_settlement_amount(norm.get((r.quarter, r.practice_agb, r.program)),
+                                                   Decimal(r.fees_without_care))
+    fingerprint = files.fingerprint(qnames, "", policy.label)  # the deliveries of the year's quarters, the policy
+    return pd.DataFrame([{"year": year, "as_of_quarter": str(as_of), "practice_agb": agb, "program": program,
+                          "insurer_uzovi": uzovi, "insurer_name": v["name"],
+                          "quarters_included": f"{qnames[0]}-{qnames[-1]}", "fees_declared": v["fees"],
+                          "settlement_amount": v["amount"], "policy_version": policy.label,
+                          "input_fingerprint": fingerprint}
+                         for (agb, program, uzovi), v in sorted(acc.items())], columns=INSURER_COLUMNS)

@@ -36,6 +36,7 @@ class QuarterData:
     settlement_detail: pd.DataFrame
     reserve: pd.DataFrame
     rounding: pd.DataFrame  # where the GP rows differ from the practice total by a cent
+    insurers: pd.DataFrame  # the year's settlement per practice x program x insurer, as of this quarter
     quality: pd.DataFrame  # data_quality_findings, this quarter
     visits: pd.DataFrame
     steps: pd.DataFrame
@@ -96,6 +97,8 @@ def load_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> QuarterDat
                    [q, quarter.year]),
         rounding=_q(con, "select * from marts.settlement_rounding_as_of where as_of_quarter = ? and year = ?",
                     [q, quarter.year]),
+        insurers=_q(con, """select * from marts.settlement_by_insurer_as_of where as_of_quarter = ? and year = ?
+                            order by practice_agb, program, insurer_uzovi""", [q, quarter.year]),
         quality=_q(con, "select * from marts.data_quality_findings where quarter = ?", [q]),
         visits=_q(con, "select * from staging.stg_practice_visits where visited_on < ?", [peil]),
         # a confirmation sent after the peildatum did not exist yet (policy/trajectory.register_as_of)

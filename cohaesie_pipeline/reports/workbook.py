@@ -16,6 +16,31 @@ from cohaesie_pipeline.reports.data import QuarterData
 from cohaesie_pipeline.reports.fingerprint import render_fingerprint
 
 
+def insurer_sheets(data: QuarterData, names: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The year's settlement per practice x program x insurer (the mart), each row with the status of that
+    practice-program's GP rows: toegepast or potentieel when they agree, gemengd when a holder change split
+    them (the Verrekeningen sheet has the rows); and the totals per insurer finance invoices."""
+    s = data.settlements[data.settlements.settlement_amount > 0]
+    statuses = s.groupby(["practice_agb", "program"]).settlement_status.agg(lambda v: sorted(set(v)))
+    status = {k: (v[0] if len(v) == 1 else "gemengd") for k, v in statuses.items()}
+    i = data.insurers.copy()
+    i["practice_name"] = i.practice_agb.map(names)
+    # money of a practice-program without any GP row: every month of it without a practice holder
+    i["status"] = [status.get((a, p), "niet toegewezen") if Decimal(str(amount)) else "geen"
+                   for a, p, amount in zip(i.practice_agb, i.program, i.settlement_amount)]
+    totals = []
+    for (uzovi, name), g in i.groupby(["insurer_uzovi", "insurer_name"], sort=True):
+        money = lambda rows: sum((Decimal(str(v)) for v in rows.settlement_amount), Decimal("0.00"))  # noqa: E731
+        totals.append({"insurer_uzovi": uzovi, "insurer_name": name,
+                       "fees_declared": sum((Decimal(str(v)) for v in g.fees_declared), Decimal("0.00")),
+                       "settlement_amount": money(g), "applied": money(g[g.status == "toegepast"]),
+                       "potential": money(g[g.status == "potentieel"]), "mixed": money(g[g.status == "gemengd"]),
+                       "unassigned": money(g[g.status == "niet toegewezen"])})
+    columns = ["insurer_uzovi", "insurer_name", "fees_declared", "settlement_amount", "applied", "potential", "mixed",
+               "unassigned"]
+    return i, pd.DataFrame(totals, columns=columns)
+
+
 def _sheet(wb, name: str, df: pd.DataFrame, headers: dict[str, str], money: set[str], pct: set[str], fmt, widths):
     ws = wb.add_worksheet(name)
     cols = list(headers)
@@ -135,6 +160,18 @@ def write_workbook(path: Path, data: QuarterData, policy: Policy) -> dict:
         "huisarts_naam": "Huisarts", "program": "Programma", "booked_before": f"Toegepast t/m {data.quarter - 1}",
         "booked_now": f"Toegepast t/m {data.q}", "to_book": "Te boeken dit kwartaal", "status_reason": "Reden"},
         {"booked_before", "booked_now", "to_book"}, set(), fmt, widths)
+    per_insurer, insurer_totals = insurer_sheets(data, names)
+    _sheet(wb, "Per verzekeraar", per_insurer, {
+        "year": "Jaar", "practice_agb": "Praktijk AGB", "practice_name": "Praktijk", "program": "Programma",
+        "insurer_uzovi": "UZOVI", "insurer_name": "Verzekeraar", "quarters_included": "Kwartalen",
+        "fees_declared": "Vergoeding gedeclareerd", "settlement_amount": "Verrekening (terug naar verzekeraar)",
+        "status": "Status verrekening", "input_fingerprint": "Invoer (vingerafdruk)"},
+        {"fees_declared", "settlement_amount"}, set(), fmt, widths)
+    _sheet(wb, "Totaal per verzekeraar", insurer_totals, {
+        "insurer_uzovi": "UZOVI", "insurer_name": "Verzekeraar", "fees_declared": "Vergoeding gedeclareerd",
+        "settlement_amount": "Verrekening", "applied": "Waarvan toegepast", "potential": "Waarvan potentieel",
+        "mixed": "Gemengd (zie Verrekeningen)", "unassigned": "Niet toegewezen (geen praktijkhouder)"},
+        {"fees_declared", "settlement_amount", "applied", "potential", "mixed", "unassigned"}, set(), fmt, widths)
     _sheet(wb, "Praktijkhouders per maand", holder_months(data, names), {
         "month": "Maand", "practice_agb": "Praktijk AGB", "practice_name": "Praktijk", "huisarts_agb": "Huisarts AGB",
         "huisarts_naam": "Huisarts", "share": "Aandeel"}, set(), {"share"}, fmt, widths)
@@ -153,6 +190,12 @@ def write_workbook(path: Path, data: QuarterData, policy: Policy) -> dict:
         f"het verschil tussen toegepast zoals bekend na {data.q} en zoals bekend na {data.quarter - 1}: wie elk "
         "kwartaal dat verschil boekt, boekt elke euro één keer (een negatief bedrag is een correctie). In het "
         "eerste kwartaal staat ook de definitieve verrekening van het vorige jaar.",
+        "Per verzekeraar: de verrekening gaat terug naar de verzekeraar die de vergoeding betaalde. Per kwartaal onder "
+        "de norm is dat de vergoeding van de beoordeelde patiënten zonder zorg, en elke declaratie noemt haar "
+        "verzekeraar (UZOVI): het aandeel van een verzekeraar is dus exact, zonder verdeelsleutel. Per praktijk en "
+        "programma tellen de verzekeraars op tot de kwartaalverrekeningen (ook maanden zonder praktijkhouder). De "
+        "status is die van de huisartsregels van die praktijk en dat programma ('gemengd' als een wisseling van "
+        "praktijkhouder ze splitst: zie het blad Verrekeningen).",
         "Een kwartaal wordt gelijk over zijn drie maanden verdeeld; een maand hoort bij de huisarts(en) die op de "
         "eerste dag van die maand praktijkhouder was (gedeeld bij meerdere praktijkhouders).",
         "Niet te beoordelen: gedeclareerde patiënten die niet in het patiëntenbestand staan, op de peildatum niet "

@@ -13,7 +13,9 @@
 --   assessed         judged: received care or not.
 -- Enrolment is decided exactly as the indicators' denominator decides it (int_denominator).
 with declared as (
-    select quarter, patient_id, practice_agb, program, sum(fee_amount) as fee_amount, min(source_line) as source_line
+    select quarter, patient_id, practice_agb, program, sum(fee_amount) as fee_amount, min(source_line) as source_line,
+        -- one declaration per quarter x patient x program (stg_declarations' key), so one insurer
+        min(insurer_uzovi) as insurer_uzovi
     from {{ ref('stg_declarations') }}
     group by all
 ),
@@ -69,6 +71,7 @@ joined as (
         d.practice_agb,
         d.program,
         d.fee_amount,
+        d.insurer_uzovi,
         d.source_line,
         e.enrolment_start,
         case
@@ -110,6 +113,7 @@ select
     practice_agb,
     program,
     fee_amount,
+    insurer_uzovi,
     source_line,
     enrolment_start,
     not_assessed_reason,
