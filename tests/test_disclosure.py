@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
+from cohaesie_pipeline import disclosure
 from cohaesie_pipeline.policy.config import load_policy
 from cohaesie_pipeline.quarters import Quarter
-from cohaesie_pipeline.reports import disclosure
 from cohaesie_pipeline.reports.board_report import board_context
 from cohaesie_pipeline.reports.data import load_quarter
 

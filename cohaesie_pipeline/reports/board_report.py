@@ -8,10 +8,11 @@ from decimal import Decimal
 
 import pandas as pd
 
+from cohaesie_pipeline import disclosure
 from cohaesie_pipeline.policy.config import Policy
 from cohaesie_pipeline.policy.wording import Wording, most_common_label, reference_label_of
 from cohaesie_pipeline.quarters import add_months
-from cohaesie_pipeline.reports import charts, disclosure
+from cohaesie_pipeline.reports import charts
 from cohaesie_pipeline.reports import format as f
 from cohaesie_pipeline.reports.data import PROGRAM_ORDER, QuarterData, money_by_practice_program
 from cohaesie_pipeline.reports.fingerprint import render_fingerprint

@@ -68,7 +68,7 @@ def load_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> QuarterDat
     peil, last_day = quarter.peildatum, quarter.last_day
     data = QuarterData(
         quarter=quarter,
-        practices=_q(con, "select * from staging.stg_practices order by practice_name"),
+        practices=_q(con, "select * from marts.report_practices order by practice_name"),
         indicators=_q(con, "select * from marts.practice_indicators where quarter between ? and ?", [first, q]),
         coverage=_q(con, "select * from marts.practice_coverage where quarter between ? and ?", [first, q]),
         classification=_q(con, "select * from marts.practice_classification where quarter in (?, ?)", qs),
@@ -100,15 +100,15 @@ def load_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> QuarterDat
         insurers=_q(con, """select * from marts.settlement_by_insurer_as_of where as_of_quarter = ? and year = ?
                             order by practice_agb, program, insurer_uzovi""", [q, quarter.year]),
         quality=_q(con, "select * from marts.data_quality_findings where quarter = ?", [q]),
-        visits=_q(con, "select * from staging.stg_practice_visits where visited_on < ?", [peil]),
+        visits=_q(con, "select * from marts.report_practice_visits where visited_on < ?", [peil]),
         # a confirmation sent after the peildatum did not exist yet (policy/trajectory.register_as_of)
         steps=_q(con, """select * replace (case when confirmed_on <= ? then confirmed_on end as confirmed_on)
-                         from staging.stg_improvement_steps where step_date <= ?""", [peil, peil]),
+                         from marts.report_improvement_steps where step_date <= ?""", [peil, peil]),
         # the holders as seen on the quarter's last day: a later end date is not known yet
         holders=_q(con, """select * replace (case when held_until < ? then held_until end as held_until)
-                           from staging.stg_practice_holders where held_from <= ?""", [last_day, last_day]),
+                           from marts.report_practice_holders where held_from <= ?""", [last_day, last_day]),
         deliveries=_q(con, """select quarter, file_kind, file_name, content_sha256, encoding, rows_read, rows_loaded
-                              from staging.stg_deliveries where quarter = ?""", [q]),
+                              from marts.report_deliveries where quarter = ?""", [q]),
         references=_q(con, """select distinct indicator_code, national_year, national_source, national_is_placeholder,
                                      reference_kind, reference_year, reference_quarter, reference_source,
                                      reference_is_placeholder, reference_latest_available

@@ -27,35 +27,13 @@ DIR_MODE, FILE_MODE = 0o700, 0o600
 
 def load_worklists(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> dict[str, dict[str, pd.DataFrame]]:
     """Per practice AGB: `without_care` and `missing` rows (patient level, this quarter only)."""
-    q, peil = str(quarter), quarter.peildatum
-    without = con.execute("""
-        with core_last as (
-            select m.patient_id, m.practice_agb, c.program, max(m.measured_on) as last_core_measurement
-            from staging.stg_measurements as m
-            inner join reference.ref_core_measurements as c on c.bepalingnummer = m.measurement_code
-            where m.quarter = ? and m.measured_on < ?
-            group by all)
-        select p.practice_agb, p.program, p.patient_id, p.fee_amount, l.last_core_measurement,
-               coalesce(not cov.meets_norm, false) as settled
-        from intermediate.int_patient_coverage as p
-        inner join marts.practice_coverage as cov using (quarter, practice_agb, program)
-        left join core_last as l using (patient_id, practice_agb, program)
-        where p.quarter = ? and p.assessment = 'assessed' and not p.received_care
-        order by p.practice_agb, p.program, p.patient_id""", [q, peil, q]).df()
-    missing = con.execute("""
-        with last as (
-            select m.patient_id, m.practice_agb, c.indicator_code, max(m.measured_on) as last_measured
-            from staging.stg_measurements as m
-            inner join reference.ref_indicator_codes as c on c.bepalingnummer = m.measurement_code
-            where m.quarter = ? and m.measured_on < ?
-            group by all)
-        select pi.practice_agb, pi.program, pi.patient_id, i.name_nl as indicator, l.last_measured, i.sort_order
-        from intermediate.int_patient_indicators as pi
-        inner join reference.ref_indicators as i using (indicator_code)
-        left join last as l using (patient_id, practice_agb, indicator_code)
-        where pi.quarter = ? and pi.is_key and pi.kind = 'proces' and pi.in_population
-          and pi.measurements_in_window = 0
-        order by pi.practice_agb, pi.program, pi.patient_id, i.sort_order""", [q, peil, q]).df()
+    q = str(quarter)
+    without = con.execute("""select practice_agb, program, patient_id, fee_amount, last_core_measurement, settled
+                             from marts.report_worklist_without_care where quarter = ?
+                             order by practice_agb, program, patient_id""", [q]).df()
+    missing = con.execute("""select practice_agb, program, patient_id, indicator, last_measured, sort_order
+                             from marts.report_worklist_missing where quarter = ?
+                             order by practice_agb, program, patient_id, sort_order""", [q]).df()
     out: dict[str, dict[str, pd.DataFrame]] = {}
     for agb in sorted(set(without.practice_agb) | set(missing.practice_agb)):
         out[agb] = {"without_care": without[without.practice_agb == agb].reset_index(drop=True),

@@ -1,0 +1,42 @@
+"""Issue 13 item 1: the report code reads the marts only (the report layer, dbt_project/models/marts/report_*),
+and the disclosure rule lives outside reports/."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import cohaesie_pipeline
+from cohaesie_pipeline.reports import render
+
+REPORTS = Path(render.__file__).parent
+
+
+def test_no_report_code_reads_staging_raw_intermediate_or_reference():
+    sources = {p.name: p.read_text() for p in REPORTS.glob("*.py")}
+    sources.update({p.name: p.read_text() for p in (REPORTS / "templates").glob("*.j2")})
+    schemas = re.compile(r"\b(staging|raw|intermediate|reference)\.[a-z_]+\b")
+    assert {name: schemas.findall(text) for name, text in sources.items() if schemas.search(text)} == {}
+    assert "from marts.report_practices" in sources["data.py"] and "marts.report_worklist_missing" in sources["worklists.py"]
+    assert not (REPORTS / "disclosure.py").exists()
+    assert (Path(cohaesie_pipeline.__file__).parent / "disclosure.py").exists()
+
+
+def test_the_report_layer_holds_what_the_reports_read(demo_db):
+    """The report views give the rows the staging models hold (nothing renamed or lost on the way)."""
+    for view, source in [("report_practices", "staging.stg_practices"),
+                         ("report_practice_holders", "staging.stg_practice_holders"),
+                         ("report_practice_visits", "staging.stg_practice_visits")]:
+        cols = ", ".join(r[0] for r in demo_db.execute(
+            "select column_name from information_schema.columns where table_schema = 'marts' and table_name = ? "
+            "order by ordinal_position", [view]).fetchall())
+        diff = demo_db.execute(f"select count(*) from ((select {cols} from marts.{view} except all select {cols} "
+                               f"from {source}) union all (select {cols} from {source} except all "
+                               f"select {cols} from marts.{view}))").fetchone()[0]
+        assert diff == 0, view
+    # the private worklist: assessed patients without care, exactly the coverage mart's count per practice
+    mismatch = demo_db.execute("""
+        select c.quarter, c.practice_agb, c.program from marts.practice_coverage c
+        left join (select quarter, practice_agb, program, count(*) as n from marts.report_worklist_without_care
+                   group by all) w using (quarter, practice_agb, program)
+        where c.assessed_patients - c.patients_with_care <> coalesce(w.n, 0)""").fetchall()
+    assert mismatch == []
