@@ -40,3 +40,19 @@ def test_the_report_layer_holds_what_the_reports_read(demo_db):
                    group by all) w using (quarter, practice_agb, program)
         where c.assessed_patients - c.patients_with_care <> coalesce(w.n, 0)""").fetchall()
     assert mismatch == []
+
+
+def test_the_reports_and_policy_marts_depend_on_what_they_read():
+    """Lineage in the UI and staleness follow the reads: every relation the reports and the policy marts read is
+    an asset of the graph they depend on (a key that named nothing would silently become an external asset)."""
+    from cohaesie_pipeline.assets.decisions import UPSTREAM
+    from cohaesie_pipeline.assets.reporting import DEPS, REPORT_LAYER
+    from cohaesie_pipeline.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    keys = set(graph.get_all_asset_keys())
+    for key in [*DEPS, *UPSTREAM]:
+        assert key in keys and graph.get(key).is_materializable, key
+    read = set(re.findall(r"marts\.(report_[a-z_]+)", (REPORTS / "data.py").read_text() + (REPORTS / "worklists.py").read_text()))
+    assert read <= set(REPORT_LAYER), read - set(REPORT_LAYER)
+    assert any(k.path == ["marts", "practice_coverage_by_insurer"] for k in UPSTREAM)

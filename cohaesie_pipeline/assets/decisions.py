@@ -29,6 +29,7 @@ from cohaesie_pipeline.warehouse_io import replace_tables
 
 OWNER = "team:kwaliteit"
 UPSTREAM = [AssetKey(["marts", "practice_indicators"]), AssetKey(["marts", "practice_coverage"]),
+            AssetKey(["marts", "practice_coverage_by_insurer"]),
             AssetKey(["staging", "stg_practice_visits"]), AssetKey(["staging", "stg_improvement_steps"]),
             AssetKey(["staging", "stg_practice_holders"]), AssetKey(["staging", "stg_deliveries"])]
 

@@ -32,9 +32,12 @@ from cohaesie_pipeline.reports.worklists import load_worklists, shared_texts
 from cohaesie_pipeline.resources import Warehouse
 
 OWNER = "team:kwaliteit"
-DEPS = [s.key for s in POLICY_SPECS] + [AssetKey(["marts", "practice_indicators"]),
-                                        AssetKey(["marts", "practice_coverage"]),
-                                        AssetKey(["marts", "data_quality_findings"])]
+# the report layer (dbt_project/models/marts/report_*) and the marts the reports read
+REPORT_LAYER = ["report_practices", "report_practice_visits", "report_improvement_steps", "report_practice_holders",
+                "report_deliveries", "report_worklist_without_care", "report_worklist_missing"]
+DEPS = [s.key for s in POLICY_SPECS] + [AssetKey(["marts", name]) for name in
+                                        ("practice_indicators", "practice_coverage", "data_quality_findings",
+                                         *REPORT_LAYER)]
 PRACTICE = AssetSpec(AssetKey(["reports", "practice_reports"]), group_name="reports", owners=[OWNER],
                      kinds={"pdf", "weasyprint"}, deps=DEPS,
                      description="Spiegelinformatie: one PDF per practice (reports/YYYYQn/praktijken/AGB.pdf), discussed at the "
