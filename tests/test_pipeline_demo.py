@@ -103,3 +103,13 @@ def test_a_past_quarter_computed_before_later_quarters_were_loaded_is_the_same(d
     assert len(fresh) and set(fresh.year) == {2024}
     assert [round(float(v), 2) for v in stored.settlement_amount] == [round(float(v), 2) for v in fresh.settlement_amount]
     assert list(stored.input_fingerprint) == list(fresh.input_fingerprint)
+
+
+def test_the_classification_mart_carries_the_traffic_light(demo_db):
+    from cohaesie_pipeline.policy.classification import traffic_light
+
+    rows = demo_db.execute("""select c.status, v.meets_norm, c.traffic_light, c.light_from_coverage
+                              from marts.practice_classification c
+                              left join marts.practice_coverage v using (quarter, practice_agb, program)""").fetchall()
+    assert rows and all(traffic_light(s, m) == (light, flag) for s, m, light, flag in rows)
+    assert any(flag for *_, flag in rows), "the demo has an on-track practice-program below the norm"

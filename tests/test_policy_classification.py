@@ -94,3 +94,18 @@ def test_visit_kinds_in_the_policy_are_validated(tmp_path):
     bad.write_text(text.replace("    - jaargesprek\n", "    - telefoontje\n"), encoding="utf-8")
     with pytest.raises(PolicyConfigError, match="visit_kinds_counted"):
         load_policy(bad)
+
+
+def test_traffic_light_is_the_status_colour_except_green_below_the_coverage_norm():
+    """Issue 13: the colour is a policy rule in the classification mart, not the report's; on track but under
+    the coverage norm (money at stake) is orange, and says so."""
+    from cohaesie_pipeline.policy.classification import traffic_light
+
+    assert traffic_light("on_track", True) == ("groen", False)
+    assert traffic_light("on_track", None) == ("groen", False)  # not judged on coverage
+    assert traffic_light("on_track", False) == ("oranje", True)
+    assert traffic_light("watch", False) == ("oranje", False)  # orange anyway: not because of coverage
+    assert traffic_light("underperformer", False) == ("rood", False)
+    assert traffic_light("lagging_no_visits", True) == ("rood", False)
+    assert traffic_light("no_data", None) == ("grijs", False)
+

@@ -9,7 +9,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 from cohaesie_pipeline.assets import money_checks
 from cohaesie_pipeline.inputs import CODE_VERSION, warehouse_inputs
 from cohaesie_pipeline.policy.classification import COLUMNS as CLASSIFICATION_COLUMNS
-from cohaesie_pipeline.policy.classification import STATUSES, classify_quarter, exact_rates
+from cohaesie_pipeline.policy.classification import STATUSES, classify_quarter, exact_rates, traffic_light
 from cohaesie_pipeline.policy.config import load_policy
 from cohaesie_pipeline.policy.holders import HolderIndex
 from cohaesie_pipeline.policy.settlement import (
@@ -74,7 +74,8 @@ V, D, M, N, B, F = "varchar", "date", "decimal(12, 2)", "integer", "boolean", "d
 TYPES = {
     "classification": dict(quarter=V, peildatum=D, practice_agb=V, program=V, status=V, is_lagging=B,
                            lagging_key_indicators=V, n_lagging_key_indicators=N, lagging_details=V,
-                           lagging_year_earlier=B, improvement_pp=F, visits_12m=N, policy_version=V),
+                           lagging_year_earlier=B, improvement_pp=F, visits_12m=N, policy_version=V,
+                           traffic_light=V, light_from_coverage=B),
     "trajectories": dict(quarter=V, peildatum=D, practice_agb=V, program=V, status=V, underperformer_since=V,
                          current_step=V, step_date=D, step1_date=D, holder_changed_since_step1=B,
                          confirmed_on=D, next_action=V, due_date=D, overdue=B, days_overdue=N,
@@ -152,6 +153,19 @@ def latest_as_of(frame: pd.DataFrame, latest: dict[int, str]) -> pd.DataFrame:
     return frame[frame.as_of_quarter == frame.year.map(latest)].reset_index(drop=True)
 
 
+def with_traffic_light(classification: pd.DataFrame, coverage: pd.DataFrame) -> pd.DataFrame:
+    """The traffic light of each classification row (policy.classification.traffic_light), from its status and
+    the same quarter's coverage norm."""
+    norm = {(q, a, p): m for q, a, p, m in zip(coverage.quarter, coverage.practice_agb, coverage.program,
+                                                coverage.meets_norm)}
+    lights = [traffic_light(st, norm.get((q, a, p))) for q, a, p, st in zip(
+        classification.quarter, classification.practice_agb, classification.program, classification.status)]
+    out = classification.copy()
+    out["traffic_light"] = [c for c, _ in lights]
+    out["light_from_coverage"] = [b for _, b in lights]
+    return out
+
+
 def compute(inputs: dict[str, pd.DataFrame], policy, quarters: list[Quarter] | None = None
             ) -> dict[str, pd.DataFrame]:
     """Classification and trajectories of every loaded quarter, and every year's settlements as known after
@@ -191,7 +205,7 @@ def compute(inputs: dict[str, pd.DataFrame], policy, quarters: list[Quarter] | N
         settled.append(s), detail.append(d), reserve.append(r), rounding.append(rd)
         insurers.append(insurer_split(year, as_of, inputs["coverage"], inputs["coverage_by_insurer"],
                                       inputs["deliveries"], policy))
-    out = {"classification": _concat(classified, CLASSIFICATION_COLUMNS),
+    out = {"classification": with_traffic_light(_concat(classified, CLASSIFICATION_COLUMNS), inputs["coverage"]),
            "trajectories": _concat(traj, TRAJECTORY_COLUMNS),
            "settlements_as_of": _concat(settled, SETTLEMENT_COLUMNS), "detail_as_of": _concat(detail, DETAIL_COLUMNS),
            "reserve_as_of": _concat(reserve, RESERVE_COLUMNS), "rounding_as_of": _concat(rounding, ROUNDING_COLUMNS),

@@ -22,6 +22,21 @@ COLUMNS = ["quarter", "peildatum", "practice_agb", "program", "status", "is_lagg
            "n_lagging_key_indicators", "lagging_details", "lagging_year_earlier", "improvement_pp", "visits_12m",
            "policy_version"]
 
+# The practice report's traffic light per status (the care group's colours: green on track, orange attention,
+# red behind for a year), and the one override: money is at stake below the coverage norm, so on track on the
+# indicators is not green there (issue 13).
+TRAFFIC_LIGHT = {"no_data": "grijs", "on_track": "groen", "watch": "oranje", "improving": "oranje",
+                 "lagging_no_visits": "rood", "underperformer": "rood"}
+
+
+def traffic_light(status: str, meets_norm) -> tuple[str, bool]:
+    """(colour, whether the coverage norm changed it): green below the coverage norm becomes orange."""
+    light = TRAFFIC_LIGHT[status]
+    below = meets_norm is not None and not pd.isna(meets_norm) and not bool(meets_norm)
+    if below and light == "groen":
+        return "oranje", True
+    return light, False
+
 
 def visits_in_12_months(visits: pd.DataFrame, practice_agb: str, peildatum: date,
                         kinds: tuple[str, ...] | None = None) -> int:

@@ -11,8 +11,6 @@ MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augus
           "november", "december"]
 STATUS_NL = {"no_data": "geen gegevens", "on_track": "op koers", "watch": "aandacht", "lagging_no_visits":
              "achter, nog geen bezoeken", "improving": "achter, verbetert", "underperformer": "minder presterend"}
-LIGHT = {"no_data": "grijs", "on_track": "groen", "watch": "oranje", "improving": "oranje",
-         "lagging_no_visits": "rood", "underperformer": "rood"}
 LIGHT_LABEL = {"groen": "op koers", "oranje": "aandacht", "rood": "achter", "grijs": "geen gegevens"}
 STEP_NL = {"1_bindend_verbetergesprek": "1 bindend verbetergesprek", "2_intensief_traject": "2 intensief traject",
            "3a_compliment": "3A compliment", "3b_functioneringsgesprek": "3B functioneringsgesprek",

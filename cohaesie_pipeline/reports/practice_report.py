@@ -163,11 +163,10 @@ def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, pol
         _patients(first["excluded_under_18"], "jonger dan 18 jaar"),
         _patients(first["excluded_not_enrolled"], "niet ingeschreven op de peildatum")) if text]
 
-    light = f.LIGHT[status]
+    # the colour is the policy's (practice_classification.traffic_light); the report only says why
+    light = cls["traffic_light"] if cls is not None else "grijs"
+    light_from_coverage = cls is not None and bool(cls["light_from_coverage"])
     coverage = None if c is None else c["coverage"]
-    below_norm = c is not None and not f.missing(c["meets_norm"]) and not bool(c["meets_norm"])
-    if below_norm and light == "groen":  # on track on the indicators, but money is at stake: not green
-        light = "oranje"
     if f.missing(coverage):
         norm_short, norm_text = "niet beoordeeld", "Niet beoordeeld (geen beoordeelde patiënten)"
     elif c["meets_norm"]:
@@ -177,7 +176,7 @@ def _program_view(data: QuarterData, look: _Lookups, agb: str, program: str, pol
     count = (lambda k: f.num(None if c is None else c[k]))  # noqa: E731
     return {
         "code": program, "name": PROGRAM_NAMES[program], "light": light,
-        "light_label": "onder dekkingsnorm" if below_norm and f.LIGHT[status] == "groen" else f.LIGHT_LABEL[light],
+        "light_label": "onder dekkingsnorm" if light_from_coverage else f.LIGHT_LABEL[light],
         "status": status, "status_nl": f.STATUS_NL[status],
         "lagging_text": ", ".join(r["indicator_name"] for r in now if r["lagging"]),
         "coverage_pct": f.pct(coverage), "norm_text": norm_text, "norm_short": norm_short,
