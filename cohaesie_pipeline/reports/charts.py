@@ -79,6 +79,15 @@ def _row_floor(panels: list[dict]) -> float:
     return math.floor(lo * 10) / 10
 
 
+def _y_scale(lo: float, top: float, bottom: float):
+    """Rate -> y on an axis from `lo` (at `bottom`) to 100% (at `top`); values outside are cut at the axis."""
+    return lambda v: bottom - (bottom - top) * ((max(lo, min(1.0, v)) - lo) / (1 - lo))
+
+
+def _polyline(points, close: bool = False) -> str:
+    return "M" + "L".join(f"{a:.1f},{b:.1f}" for a, b in points) + ("Z" if close else "")
+
+
 def quarter_label(q: str) -> str:
     """'2025Q1' -> "'25 Q1": short enough for a panel's axis."""
     return f"'{q[2:4]} Q{q[-1]}" if len(q) == 6 and q[4] == "Q" else q
@@ -103,7 +112,7 @@ def trend_panels(panels: list[dict], quarters: list[str], show_practice: bool = 
     for start in range(0, len(panels), cols):
         row = panels[start:start + cols]
         lo = _row_floor(row)
-        y = lambda v: bottom - (bottom - top) * ((max(lo, min(1.0, v)) - lo) / (1 - lo))  # noqa: E731
+        y = _y_scale(lo, top, bottom)
         grid, ticks, labels, bands, limits = [], [], [], [], []
         lines, dots = {"national": [], "care_group": [], "practice": []}, []
         for j, p in enumerate(row):
@@ -118,18 +127,18 @@ def trend_panels(panels: list[dict], quarters: list[str], show_practice: bool = 
             for key in lines:
                 pts = [(x(k), y(p[key][q])) for k, q in enumerate(quarters) if q in p[key] and _valid(p[key][q])]
                 if pts:
-                    lines[key].append("M" + "L".join(f"{a:.1f},{b:.1f}" for a, b in pts))
+                    lines[key].append(_polyline(pts))
                     if key == "practice":
                         dots += pts
             band = p.get("band", {})
             upper = [(x(k), y(band[q][1])) for k, q in enumerate(quarters) if q in band]
             lower = [(x(k), y(band[q][0])) for k, q in enumerate(quarters) if q in band]
             if len(upper) > 1:
-                bands.append("M" + "L".join(f"{a:.1f},{b:.1f}" for a, b in upper + lower[::-1]) + "Z")
+                bands.append(_polyline(upper + lower[::-1], close=True))
             limit = [(x(k), y(p["limit"][q])) for k, q in enumerate(quarters)
                      if q in p.get("limit", {}) and _valid(p["limit"][q])]
             if limit:
-                limits.append("M" + "L".join(f"{a:.1f},{b:.1f}" for a, b in limit))
+                limits.append(_polyline(limit))
         body = [f'<path d="{"".join(grid)}" stroke="#e3e7ec" stroke-width="0.6" fill="none"/>',
                 f'<path d="{"".join(ticks)}" stroke="#99a3ad" stroke-width="0.6" fill="none"/>']
         body += [_text(left - 3, y(v) + 2.3, _pct(v), 7, "end", "#667") for v in (lo, 1.0)] + labels
@@ -197,7 +206,7 @@ def funnel_panels(panels: list[dict], cols: int = 3) -> list[dict]:
         row = panels[start:start + cols]
         values = [r for p in row for _, r in p["points"]]
         lo = math.floor(max(0.0, min(values + [0.6]) - 0.05) * 10) / 10 if values else 0.6
-        y = lambda v: bottom - (bottom - top) * ((max(lo, min(1.0, v)) - lo) / (1 - lo))  # noqa: E731
+        y = _y_scale(lo, top, bottom)
         grid, center, l95, l998, labels = [], [], [], [], []
         dots: dict[str, list] = {c: [] for c in dict.fromkeys(colors.values())}
         for j, p in enumerate(row):
@@ -216,7 +225,7 @@ def funnel_panels(panels: list[dict], cols: int = 3) -> list[dict]:
             steps = [p["n_min"] + (n_max - p["n_min"]) * (k / 24) ** 2 for k in range(25)]  # denser where it bends
             for z, out in ((Z95, l95), (Z998, l998)):
                 for side in (0, 1):
-                    out.append("M" + "L".join(f"{x(n):.1f},{y(funnel_limit(p0, n, z)[side]):.1f}" for n in steps))
+                    out.append(_polyline((x(n), y(funnel_limit(p0, n, z)[side])) for n in steps))
             for n, r in p["points"]:
                 dots[colors[funnel_side(r, p0, n)]].append((x(n), y(r)))
         body = [f'<path d="{"".join(grid)}" stroke="#e3e7ec" stroke-width="0.6" fill="none"/>']
