@@ -146,20 +146,8 @@ class Preread:
     refused: ValidationFailed | None = None
 
 
-def _preread(con, folder: Path, kinds, specs: dict[str, FileSpec]) -> dict[str, Preread]:
-    """Every well-formed UTF-8 CSV of `kinds` into a temp table, outside any transaction (see duckdb_csv)."""
-    out = {}
-    for kind in kinds:
-        path = find_file(folder, kind)
-        if path.suffix.lower() != ".csv":
-            continue
-        pre = Preread(f"_cells_{kind}")
-        try:
-            pre.encoding = duckdb_csv(con, path, specs[kind].names, pre.table)
-        except ValidationFailed as exc:
-            pre.refused = exc
-        out[kind] = pre
-    return out
+def _no_rows(path: Path) -> FileProblem:
+    return FileProblem(path.name, None, None, None, "has a header but no data rows (expected the quarter's export)")
 
 
 def _load_file(con, spec: FileSpec, path: Path, ctx: Context, quarter: str | None, chunk_rows: int,
@@ -187,8 +175,7 @@ def _load_file(con, spec: FileSpec, path: Path, ctx: Context, quarter: str | Non
     except ValidationFailed as exc:
         return result, _name_formulas(path, spec, found.as_file_problems(path.name, msgs)) + exc.problems
     if result.rows_read == 0 and quarter is not None:
-        return result, [FileProblem(path.name, None, None, None,
-                                    "has a header but no data rows (expected the quarter's export)")]
+        return result, [_no_rows(path)]
     return result, _name_formulas(path, spec, found.as_file_problems(path.name, msgs))
 
 
@@ -202,8 +189,7 @@ def _load_cells(con, spec: FileSpec, result: FileResult, pre: Preread, ctx: Cont
     if found:
         return result, found.as_file_problems(result.path.name, messages(ctx))
     if result.rows_read == 0 and quarter is not None:
-        return result, [FileProblem(result.path.name, None, None, None,
-                                    "has a header but no data rows (expected the quarter's export)")]
+        return result, [_no_rows(result.path)]
     con.execute(spec.insert_sql(pre.table, quarter))
     result.rows_loaded = result.rows_read
     return result, []
@@ -265,8 +251,19 @@ def _load_files(con, kinds, folder: Path, specs: dict[str, FileSpec], ctx: Conte
 
 @contextmanager
 def _prereading(con, folder: Path, kinds, specs: dict[str, FileSpec]) -> Iterator[dict[str, Preread]]:
-    pre = _preread(con, folder, kinds, specs)
+    """Every well-formed UTF-8 CSV of `kinds` read into a temp table, outside any transaction (see duckdb_csv),
+    and dropped afterwards."""
+    pre = {}
     try:
+        for kind in kinds:
+            path = find_file(folder, kind)
+            if path.suffix.lower() != ".csv":
+                continue
+            pre[kind] = Preread(f"_cells_{kind}")
+            try:
+                pre[kind].encoding = duckdb_csv(con, path, specs[kind].names, pre[kind].table)
+            except ValidationFailed as exc:
+                pre[kind].refused = exc
         yield pre
     finally:
         for p in pre.values():
