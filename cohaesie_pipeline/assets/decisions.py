@@ -19,6 +19,7 @@ from cohaesie_pipeline.policy.settlement import (
     ROUNDING_COLUMNS,
     SETTLEMENT_COLUMNS,
     insurer_split,
+    meets_norm_by_key,
     settle_year,
 )
 from cohaesie_pipeline.policy.trajectory import COLUMNS as TRAJECTORY_COLUMNS
@@ -156,8 +157,7 @@ def latest_as_of(frame: pd.DataFrame, latest: dict[int, str]) -> pd.DataFrame:
 def with_traffic_light(classification: pd.DataFrame, coverage: pd.DataFrame) -> pd.DataFrame:
     """The traffic light of each classification row (policy.classification.traffic_light), from its status and
     the same quarter's coverage norm."""
-    norm = {(q, a, p): m for q, a, p, m in zip(coverage.quarter, coverage.practice_agb, coverage.program,
-                                                coverage.meets_norm)}
+    norm = meets_norm_by_key(coverage)
     lights = [traffic_light(st, norm.get((q, a, p))) for q, a, p, st in zip(
         classification.quarter, classification.practice_agb, classification.program, classification.status)]
     out = classification.copy()

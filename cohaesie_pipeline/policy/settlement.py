@@ -53,6 +53,11 @@ def round_half_up(x: Fraction) -> Decimal:
     return Decimal(int(cents)) / 100
 
 
+def meets_norm_by_key(coverage: pd.DataFrame) -> dict[tuple[str, str, str], object]:
+    """practice_coverage.meets_norm per (quarter, practice_agb, program): True, False, or missing (not judged)."""
+    return dict(zip(zip(coverage.quarter, coverage.practice_agb, coverage.program), coverage.meets_norm))
+
+
 def quarter_settlement_amount(meets_norm: bool | None, fees_without_care: Decimal) -> Decimal:
     """Below the norm: the fees of assessed patients without care. At or above it, or not judged: nothing."""
     if meets_norm is None or pd.isna(meets_norm) or bool(meets_norm):
@@ -258,8 +263,7 @@ def insurer_split(year: int, as_of: Quarter, coverage: pd.DataFrame, by_insurer:
     rows = by_insurer[by_insurer.quarter.isin(qnames)] if len(by_insurer) else by_insurer
     if not qnames or rows.empty:
         return pd.DataFrame(columns=INSURER_COLUMNS)
-    norm = {(q, a, p): m for q, a, p, m in zip(coverage.quarter, coverage.practice_agb, coverage.program,
-                                                coverage.meets_norm)}
+    norm = meets_norm_by_key(coverage)
     files = _DeliveryIndex(deliveries)
     acc: dict[tuple[str, str, str], dict] = {}
     for r in rows.itertuples():

@@ -14,7 +14,7 @@ from cohaesie_pipeline.policy.wording import Wording, most_common_label, referen
 from cohaesie_pipeline.quarters import add_months
 from cohaesie_pipeline.reports import charts
 from cohaesie_pipeline.reports import format as f
-from cohaesie_pipeline.reports.data import PROGRAM_ORDER, QuarterData, money_by_practice_program
+from cohaesie_pipeline.reports.data import PROGRAM_ORDER, QuarterData, exact_sum, money_by_practice_program
 from cohaesie_pipeline.reports.fingerprint import render_fingerprint
 from cohaesie_pipeline.reports.practice_report import reference_banner, reference_note
 
@@ -184,10 +184,9 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
                     "months": int(r.months_held), "paid": f.euro(r.fees_paid), "amount": f.euro(r.settlement_amount),
                     "status": r.settlement_status}
                    for r in s[s.settlement_amount > 0].sort_values(["practice_agb", "program", "huisarts_agb"]).itertuples()]
-    total = sum((Decimal(str(v)) for v in s.settlement_amount), Decimal(0))
-    applied = sum((Decimal(str(v)) for v in s[s.applied].settlement_amount), Decimal(0))
-    reserve = sum((Decimal(str(v)) for v in data.reserve.reserved_amount), Decimal(0))
-    unassigned = sum((Decimal(str(v)) for v in data.settlement_detail.unassigned_amount), Decimal(0))
+    total, applied = exact_sum(s.settlement_amount), exact_sum(s[s.applied].settlement_amount)
+    reserve = exact_sum(data.reserve.reserved_amount)
+    unassigned = exact_sum(data.settlement_detail.unassigned_amount)
 
     peil = data.quarter.peildatum
     start = add_months(peil, -12)

@@ -134,6 +134,12 @@ def content_fingerprint(data: QuarterData) -> str:
     return "sha256:" + h.hexdigest()[:16]
 
 
+def exact_sum(values) -> Decimal:
+    """Money summed exactly: each value through its text into a Decimal, never added as floats; missing values
+    skipped."""
+    return sum((Decimal(str(v)) for v in values if not pd.isna(v)), Decimal(0))
+
+
 def money_by_practice_program(settlements: pd.DataFrame) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
     """Per (practice_agb, program): the year's settlement so far, (potential, applied), in exact decimals. The
     board's decision page and the practice report show the same two numbers."""

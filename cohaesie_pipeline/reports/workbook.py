@@ -12,7 +12,7 @@ import xlsxwriter
 from cohaesie_pipeline.policy.config import Policy
 from cohaesie_pipeline.policy.holders import HolderIndex
 from cohaesie_pipeline.policy.wording import Wording
-from cohaesie_pipeline.reports.data import QuarterData
+from cohaesie_pipeline.reports.data import QuarterData, exact_sum
 from cohaesie_pipeline.reports.fingerprint import render_fingerprint
 
 
@@ -30,12 +30,11 @@ def insurer_sheets(data: QuarterData, names: dict) -> tuple[pd.DataFrame, pd.Dat
                    for a, p, amount in zip(i.practice_agb, i.program, i.settlement_amount)]
     totals = []
     for (uzovi, name), g in i.groupby(["insurer_uzovi", "insurer_name"], sort=True):
-        money = lambda rows: sum((Decimal(str(v)) for v in rows.settlement_amount), Decimal("0.00"))  # noqa: E731
-        totals.append({"insurer_uzovi": uzovi, "insurer_name": name,
-                       "fees_declared": sum((Decimal(str(v)) for v in g.fees_declared), Decimal("0.00")),
-                       "settlement_amount": money(g), "applied": money(g[g.status == "toegepast"]),
-                       "potential": money(g[g.status == "potentieel"]), "mixed": money(g[g.status == "gemengd"]),
-                       "unassigned": money(g[g.status == "niet toegewezen"])})
+        totals.append({"insurer_uzovi": uzovi, "insurer_name": name, "fees_declared": exact_sum(g.fees_declared),
+                       "settlement_amount": exact_sum(g.settlement_amount),
+                       **{column: exact_sum(g[g.status == status].settlement_amount)
+                          for column, status in (("applied", "toegepast"), ("potential", "potentieel"),
+                                                 ("mixed", "gemengd"), ("unassigned", "niet toegewezen"))}})
     columns = ["insurer_uzovi", "insurer_name", "fees_declared", "settlement_amount", "applied", "potential", "mixed",
                "unassigned"]
     return i, pd.DataFrame(totals, columns=columns)
@@ -70,7 +69,7 @@ def _sheet(wb, name: str, df: pd.DataFrame, headers: dict[str, str], money: set[
         for j, c in enumerate(cols):
             if c in money:
                 col = xlsxwriter.utility.xl_col_to_name(j)
-                total = sum((Decimal(str(v)) for v in df[c] if not pd.isna(v)), Decimal(0))
+                total = exact_sum(df[c])
                 ws.write_formula(total_row, j, f"=SUBTOTAL(109,{col}2:{col}{n + 1})", fmt["money_total"], float(total))
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(n, 1), len(cols) - 1)
@@ -217,4 +216,4 @@ def write_workbook(path: Path, data: QuarterData, policy: Policy) -> dict:
     for i, line in enumerate(lines):
         ws.write_string(i, 0, line)
     wb.close()
-    return {"settlement_total": sum((Decimal(str(v)) for v in s.settlement_amount), Decimal(0)), "rows": len(s)}
+    return {"settlement_total": exact_sum(s.settlement_amount), "rows": len(s)}
