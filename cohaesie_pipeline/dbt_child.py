@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import os
 
+from cohaesie_pipeline.dbt_env import CWD_VARIABLE
 from cohaesie_pipeline.processes import die_with_parent
 
 
 def main() -> None:
     die_with_parent()
-    if folder := os.environ.pop("COHAESIE_DBT_CWD", None):
+    if folder := os.environ.pop(CWD_VARIABLE, None):
         os.chdir(folder)
     from dbt.cli.main import cli
 

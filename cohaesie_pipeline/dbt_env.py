@@ -14,11 +14,10 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from cohaesie_pipeline.paths import DBT_PROJECT_DIR, warehouse_path
+from cohaesie_pipeline.processes import environment
 
 # dbt next to this interpreter (the venv need not be activated for `cohaesie` or the UI), started through
 # `cohaesie-dbt` so that it dies with the run that started it (dbt_child.py)
@@ -38,20 +37,9 @@ def build_environment(warehouse: Path) -> dict[str, str]:
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
 
 
-@contextmanager
-def environment_for_build(warehouse: Path) -> Iterator[None]:
+def environment_for_build(warehouse: Path):
     """dagster-dbt starts dbt with a copy of os.environ: set the build's variables while it starts it."""
-    values = build_environment(warehouse)
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    return environment(build_environment(warehouse))
 
 
 def parse_project() -> None:

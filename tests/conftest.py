@@ -11,6 +11,7 @@ import pytest
 from filelock import FileLock
 
 from cohaesie_pipeline.demo.generator import generate
+from cohaesie_pipeline.processes import environment
 
 # `make test` runs with the Makefile's DAGSTER_HOME (the data engineer's instance): tests must never record
 # their runs there, so the CLI under test falls back to a throwaway instance unless a test sets its own
@@ -31,17 +32,8 @@ def pipeline_root(base: Path, name: str, practices: int, first: str, last: str, 
             data, reports = root / "data", root / "reports"
             generate(data, practices=practices, first=first, last=last, seed=seed)
             env = {"COHAESIE_DATA_DIR": str(data), "COHAESIE_REPORTS_DIR": str(reports)}
-            old = {k: os.environ.get(k) for k in env}
-            os.environ.update(env)
-            try:
-                with DagsterInstance.ephemeral() as instance:
-                    run_quarters(quarters_in_inbox(data / "inbox"), echo=lambda _m: None, instance=instance)
-            finally:
-                for k, v in old.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
+            with environment(env), DagsterInstance.ephemeral() as instance:
+                run_quarters(quarters_in_inbox(data / "inbox"), echo=lambda _m: None, instance=instance)
             done.write_text(json.dumps({"practices": practices, "first": first, "last": last}))
     return root
 
