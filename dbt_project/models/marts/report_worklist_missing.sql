@@ -3,10 +3,9 @@
 -- population without its measurement in the window, with the date last measured before the peildatum.
 -- Read only for the practice's own worklist; never shown across practices.
 with last as (
-    select m.quarter, m.patient_id, m.practice_agb, c.indicator_code, max(m.measured_on) as last_measured
-    from {{ ref('stg_measurements') }} as m
-    inner join {{ ref('ref_indicator_codes') }} as c on c.bepalingnummer = m.measurement_code
-    where m.measured_on < {{ peildatum_of('m.quarter') }}
+    select l.quarter, l.patient_id, l.practice_agb, c.indicator_code, max(l.last_measured) as last_measured
+    from {{ ref('int_last_measurements') }} as l
+    inner join {{ ref('ref_indicator_codes') }} as c on c.bepalingnummer = l.measurement_code
     group by all
 )
 

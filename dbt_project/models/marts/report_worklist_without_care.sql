@@ -3,10 +3,9 @@
 -- with their last core measurement before the peildatum and whether the quarter's fees of them are settled.
 -- Read only for the practice's own worklist (reports/<q>/prive/<agb>/); never shown across practices.
 with core_last as (
-    select m.quarter, m.patient_id, m.practice_agb, c.program, max(m.measured_on) as last_core_measurement
-    from {{ ref('stg_measurements') }} as m
-    inner join {{ ref('ref_core_measurements') }} as c on c.bepalingnummer = m.measurement_code
-    where m.measured_on < {{ peildatum_of('m.quarter') }}
+    select l.quarter, l.patient_id, l.practice_agb, c.program, max(l.last_measured) as last_core_measurement
+    from {{ ref('int_last_measurements') }} as l
+    inner join {{ ref('ref_core_measurements') }} as c on c.bepalingnummer = l.measurement_code
     group by all
 )
 
