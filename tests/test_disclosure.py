@@ -1,13 +1,14 @@
 """RULES.md, Disclosure (issue 13): no suppressed count on the board report can be recomputed from what stands
-beside it. The test plays the attacker on every coverage row of every demo quarter: total minus the other
-part, total times the rate."""
+beside it. The board's tables are stored suppressed in the report layer (marts.report_board_*, built through
+dbt_project/macros/disclosure.sql; the hand-made cases are dbt unit tests in models/marts/_report_unit_tests.yml).
+The tests play the attacker on those marts over every demo quarter and on the board as rendered: total minus
+the other part, total times the rate, denominator times the rate."""
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
 
-from cohaesie_pipeline import disclosure
 from cohaesie_pipeline.policy.config import load_policy
 from cohaesie_pipeline.quarters import Quarter
 from cohaesie_pipeline.reports.board_report import board_context
@@ -20,16 +21,44 @@ def _num(text: str) -> int | None:
     return int(text.replace(".", "")) if text and text.replace(".", "").isdigit() else None
 
 
-def test_parts_of_a_total_hide_a_second_part_with_a_small_one():
-    # the cases found in the issue: 28 assessed, 8 empty (71.4%); 12 assessed, 2 empty (83.3%)
-    assert disclosure.parts_of_a_total(28, {"with_care": 20, "empty": 8}, 10) == (
-        "28", {"with_care": "–", "empty": "<10"}, False)
-    assert disclosure.parts_of_a_total(12, {"with_care": 10, "empty": 2}, 10)[1] == {"with_care": "–", "empty": "<10"}
-    assert disclosure.parts_of_a_total(40, {"with_care": 40, "empty": 0}, 10) == (
-        "40", {"with_care": "40", "empty": "0"}, True)
-    assert disclosure.parts_of_a_total(7, {"with_care": 5, "empty": 2}, 10) == (
-        "<10", {"with_care": "–", "empty": "–"}, False)
-    assert disclosure.rate(5, 200, 10) == "–" and disclosure.rate(50, 8, 10) == "<10"
+def test_the_board_marts_hold_nothing_that_gives_a_small_count_back(demo_db):
+    """Every quarter, every row of the report layer's board tables against the unsuppressed marts."""
+    sup = load_policy().suppress_below
+    small = f"between 1 and {sup - 1}"
+    # coverage: a shown count is never small; a small part (or total) leaves no way back: total and other part
+    # and rate are not all three there
+    leaks = demo_db.execute(f"""
+        select t.quarter, t.practice_agb, t.program from marts.report_board_coverage b
+        join marts.practice_coverage t using (quarter, practice_agb, program)
+        where b.assessed_patients {small} or b.patients_with_care {small} or b.empty_records {small}
+           or ((t.patients_with_care {small} or t.empty_records {small} or t.assessed_patients {small})
+               and (b.patients_with_care is not null or b.empty_records is not null or b.coverage is not null))
+           or (b.assessed_patients is null and t.assessed_patients not {small})""").fetchall()
+    assert leaks == []
+    hidden = demo_db.execute(f"""select count(*) from marts.report_board_coverage
+                                 where empty_mark = '<{sup}' and with_care_mark = '–'""").fetchone()[0]
+    assert hidden > 0, "the demo has small counts to hide"
+    # per practice indicator: a rate (and the gap computed from it) only where neither count is small
+    leaks = demo_db.execute(f"""
+        select t.quarter, t.practice_agb, t.indicator_code from marts.report_board_key_indicators b
+        join marts.practice_indicators t using (quarter, practice_agb, indicator_code)
+        where b.denominator {small}
+           or ((t.numerator {small} or t.denominator {small})
+               and (b.rate is not null or b.reference_gap_abs is not null))
+           or (b.rate is not null and round(b.rate * b.denominator) {small})""").fetchall()
+    assert leaks == []
+    assert demo_db.execute(f"""select count(*) from marts.report_board_key_indicators b
+                               join marts.practice_indicators t using (quarter, practice_agb, indicator_code)
+                               where t.numerator {small} and t.denominator >= {sup} and b.rate_mark = '–'""").fetchone()[0] > 0
+    # the care group's pooled rows and the data-quality counts
+    assert demo_db.execute(f"""select count(*) from marts.report_board_overview
+                               where care_group_denominator {small}""").fetchone()[0] == 0
+    truth = demo_db.execute(f"""select count(*) from (select quarter, finding, description_nl, sum(rows_affected) n
+                                from marts.data_quality_findings group by all) where n {small}""").fetchone()[0]
+    shown = demo_db.execute(f"""select count(*) filter (where rows_affected {small}),
+                                       count(*) filter (where rows_mark = '<{sup}')
+                                from marts.report_board_data_quality""").fetchone()
+    assert shown == (0, truth)
 
 
 @pytest.mark.parametrize("quarter", QUARTERS)

@@ -1,11 +1,12 @@
 """Issue 13 item 1: the report code reads the marts only (the report layer, dbt_project/models/marts/report_*),
-and the disclosure rule lives outside reports/."""
+and the disclosure rule lives in the warehouse (dbt_project/macros/disclosure.sql), not in Python."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
 import cohaesie_pipeline
+from cohaesie_pipeline.paths import DBT_PROJECT_DIR
 from cohaesie_pipeline.reports import render
 
 REPORTS = Path(render.__file__).parent
@@ -17,8 +18,16 @@ def test_no_report_code_reads_staging_raw_intermediate_or_reference():
     schemas = re.compile(r"\b(staging|raw|intermediate|reference)\.[a-z_]+\b")
     assert {name: schemas.findall(text) for name, text in sources.items() if schemas.search(text)} == {}
     assert "from marts.report_practices" in sources["data.py"] and "marts.report_worklist_missing" in sources["worklists.py"]
-    assert not (REPORTS / "disclosure.py").exists()
-    assert (Path(cohaesie_pipeline.__file__).parent / "disclosure.py").exists()
+    # the board's tables arrive suppressed: no report code decides what may be shown across practices
+    package = Path(cohaesie_pipeline.__file__).parent
+    python = {p: p.read_text() for p in package.rglob("*.py")}
+    assert [p for p, text in python.items() if re.search(r"suppress_below\s*[-<>]|< ?sup\b|def (rate_shown|parts_of_a_total)", text)] == []
+    assert not (package / "disclosure.py").exists()
+    macros = (DBT_PROJECT_DIR / "macros" / "disclosure.sql").read_text()
+    board_marts = sorted((DBT_PROJECT_DIR / "models" / "marts").glob("report_board_*.sql"))
+    assert len(board_marts) == 4 and all("shown_" in p.read_text() for p in board_marts)
+    assert "macro parts_hidden" in macros and "macro rate_is_shown" in macros
+    assert "marts.report_board_coverage" in sources["data.py"] and "data.coverage" not in sources["board_report.py"]
 
 
 def test_the_report_layer_holds_what_the_reports_read(demo_db):
@@ -26,13 +35,18 @@ def test_the_report_layer_holds_what_the_reports_read(demo_db):
     for view, source in [("report_practices", "staging.stg_practices"),
                          ("report_practice_holders", "staging.stg_practice_holders"),
                          ("report_practice_visits", "staging.stg_practice_visits")]:
+        schema, table = source.split(".")
         cols = ", ".join(r[0] for r in demo_db.execute(
-            "select column_name from information_schema.columns where table_schema = 'marts' and table_name = ? "
-            "order by ordinal_position", [view]).fetchall())
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+            "order by ordinal_position", [schema, table]).fetchall())
         diff = demo_db.execute(f"select count(*) from ((select {cols} from marts.{view} except all select {cols} "
                                f"from {source}) union all (select {cols} from {source} except all "
                                f"select {cols} from marts.{view}))").fetchone()[0]
         assert diff == 0, view
+    # the register's names as the board prints them: a shared name carries the town
+    labels = dict(demo_db.execute("select practice_agb, display_name from marts.report_practices").fetchall())
+    assert len(set(labels.values())) == len(labels)
+    # (two names alike: the dbt unit test practices_sharing_a_name_are_told_apart_by_town)
     # the private worklist: assessed patients without care, exactly the coverage mart's count per practice
     mismatch = demo_db.execute("""
         select c.quarter, c.practice_agb, c.program from marts.practice_coverage c

@@ -407,31 +407,36 @@ def test_board_funnel_lists_exactly_the_practices_below_the_outer_limit(reports,
 
 
 def test_what_changed_lists_only_changes_larger_than_chance(demo_db):
-    """Issue 13 item 3: "Wat is veranderd" lists a key indicator when it moved at least 5 pp and out of the
-    previous quarter's 95% interval (recomputed here from the mart for every practice): one patient at n = 19
-    is no news."""
+    """Issue 13 item 3: "Wat is veranderd" lists a key indicator when it moved at least the policy's
+    reports.notable_change_pp and out of the previous quarter's 95% interval (recomputed here from the mart
+    for every practice): one patient at n = 19 is no news."""
     from datetime import date
 
     from cohaesie_pipeline.quarters import Quarter
     from cohaesie_pipeline.reports.data import load_quarter
-    from cohaesie_pipeline.reports.practice_report import NOTABLE_CHANGE, practice_context
+    from cohaesie_pipeline.reports.practice_report import practice_context
 
+    policy = load_policy()
     rows = demo_db.execute("""select n.practice_agb, n.program, n.indicator_name, p.rate, n.rate, p.ci_low, p.ci_high
                               from marts.practice_indicators n join marts.practice_indicators p
                                 on p.practice_agb = n.practice_agb and p.indicator_code = n.indicator_code
                                and p.quarter = '2024Q3'
                               where n.quarter = '2024Q4' and n.is_key and n.rate is not null and p.rate is not null
-                                and abs(n.rate - p.rate) >= ?""", [NOTABLE_CHANGE]).fetchall()
+                                and abs(n.rate - p.rate) >= ?""", [policy.notable_change_pp / 100]).fetchall()
     inside = [r for r in rows if r[5] <= r[4] <= r[6]]
     outside = [r for r in rows if not r[5] <= r[4] <= r[6]]
     assert inside and outside, "the demo has changes of 5 pp both within and beyond chance"
-    data, policy = load_quarter(demo_db, Quarter.parse("2024Q4")), load_policy()
+    data = load_quarter(demo_db, Quarter.parse("2024Q4"))
     changes = {}
     for agb in {r[0] for r in rows}:
         changes[agb] = practice_context(data, agb, policy, date(2025, 1, 15))["changes"]
     line = lambda r: f"{r[1]}: {r[2]} {f.pct(r[3])} → {f.pct(r[4])} ({f.pp(r[4] - r[3])})"  # noqa: E731
     assert all(line(r) in changes[r[0]] for r in outside)
     assert not any(line(r) in changes[r[0]] for r in inside)
+    # the threshold is the policy's, and said in its words where nothing changed
+    quiet = [c for agb in sorted(set(data.indicators.practice_agb))
+             for c in practice_context(data, agb, policy, date(2025, 1, 15))["changes"] if c.startswith("Geen")]
+    assert quiet and all(f"minstens {policy.notable_change_pp:g} procentpunt" in c for c in quiet)
 
 
 def test_practice_report_shows_its_exclusions_and_its_own_data_findings(reports, demo_db):

@@ -34,7 +34,9 @@ from cohaesie_pipeline.resources import Warehouse
 OWNER = "team:kwaliteit"
 # the report layer (dbt_project/models/marts/report_*) and the marts the reports read
 REPORT_LAYER = ["report_practices", "report_practice_visits", "report_improvement_steps", "report_practice_holders",
-                "report_deliveries", "report_worklist_without_care", "report_worklist_missing"]
+                "report_deliveries", "report_worklist_without_care", "report_worklist_missing",
+                "report_practice_changes", "report_board_overview", "report_board_key_indicators",
+                "report_board_coverage", "report_board_data_quality"]
 DEPS = [s.key for s in POLICY_SPECS] + [AssetKey(["marts", name]) for name in
                                         ("practice_indicators", "practice_coverage", "data_quality_findings",
                                          *REPORT_LAYER)]

@@ -47,6 +47,8 @@ class Policy:
     substantial_improvement_pp: float
     suppress_below: int
     planned_visits_per_year: int
+    notable_change_pp: float
+    notable_coverage_change_pp: float
     reference_kind: str = "national_latest"
     source: str = ""
 
@@ -69,6 +71,10 @@ class Policy:
             "coverage_norm": self.coverage_norm,
             "care_rule": self.care_rule,
             "reference_kind": self.reference_kind,
+            # the report layer (marts.report_*): disclosure and what a practice report calls a change
+            "suppress_below": self.suppress_below,
+            "notable_change_pp": self.notable_change_pp,
+            "notable_coverage_change_pp": self.notable_coverage_change_pp,
         }
 
 
@@ -95,6 +101,9 @@ _SPEC = [
     ("trajectory", "substantial_improvement_pp", "substantial_improvement_pp", float, lambda v: 0 <= v <= 100,
      "percentage points, 0-100"),
     ("disclosure", "suppress_below", "suppress_below", int, lambda v: 1 <= v <= 100, "a whole number, 1-100"),
+    ("reports", "notable_change_pp", "notable_change_pp", float, lambda v: 0 <= v <= 100, "percentage points, 0-100"),
+    ("reports", "notable_coverage_change_pp", "notable_coverage_change_pp", float, lambda v: 0 <= v <= 100,
+     "percentage points, 0-100"),
     ("visits", "planned_per_year", "planned_visits_per_year", int, lambda v: 0 <= v <= 52, "a whole number, 0-52"),
     ("reference", "kind", "reference_kind", str, lambda v: v in REFERENCE_KINDS, f"one of {', '.join(REFERENCE_KINDS)}"),
 ]

@@ -85,6 +85,7 @@ class Wording:
     care_rule: str
     suppress_below: int
     planned_visits_per_year: int
+    notable_change: str     # "5 procentpunt": what "Wat is veranderd" lists at least
 
     @classmethod
     def of(cls, policy: Policy) -> Wording:
@@ -100,4 +101,5 @@ class Wording:
             substantial_improvement=points(policy.substantial_improvement_pp),
             care_rule=("minstens één kernmeting in de periode" if policy.care_rule == "any"
                        else "alle kernmetingen, elk in de periode van zijn indicator"),
-            suppress_below=policy.suppress_below, planned_visits_per_year=policy.planned_visits_per_year)
+            suppress_below=policy.suppress_below, planned_visits_per_year=policy.planned_visits_per_year,
+            notable_change=points(policy.notable_change_pp))

@@ -1,5 +1,6 @@
-"""The board report (werkgroep kwaliteit en bestuur). Shown across practices, so counts from 1 to
-suppress_below - 1 and the rates computed from them are suppressed (RULES.md, Disclosure)."""
+"""The board report (werkgroep kwaliteit en bestuur). Shown across practices: its tables come from the report
+layer with the disclosure rule already applied (marts.report_board_*, dbt_project/macros/disclosure.sql); this
+module only renders them."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,6 @@ from decimal import Decimal
 
 import pandas as pd
 
-from cohaesie_pipeline import disclosure
 from cohaesie_pipeline.policy.config import Policy
 from cohaesie_pipeline.policy.wording import Wording, most_common_label, reference_label_of
 from cohaesie_pipeline.quarters import add_months
@@ -61,16 +61,15 @@ def _most_common_label(rows: pd.DataFrame) -> str:
 
 def funnel_view(key_now: pd.DataFrame, labels: dict, sup: int) -> tuple[list[dict], list[dict]]:
     """Per program the funnel plots of the quarter's key indicators, and per practice-program the indicators
-    below the 99.8% limit. Only rates the disclosure rule lets stand beside their denominator are plotted (a
-    dot's x and y give the numerator back)."""
+    below the 99.8% limit. `key_now` is the report layer's board table: a rate is there only where the
+    disclosure rule lets it stand beside its denominator (a dot's x and y give the numerator back)."""
     programs, far = [], {}
     for program in PROGRAM_ORDER:
         rows = key_now[key_now.program == program].sort_values(["sort_order", "practice_agb"])
         panels = []
         for _code, g in rows.groupby("indicator_code", sort=False):
             first = g.iloc[0]
-            shown = [r for r in g.itertuples() if pd.notna(r.rate)
-                     and disclosure.rate_shown(int(r.numerator), int(r.denominator), sup)]
+            shown = [r for r in g.itertuples() if pd.notna(r.rate)]
             center = None if pd.isna(first.care_group_rate) else float(first.care_group_rate)
             panels.append({"title": first.indicator_name, "center": center, "n_min": sup,
                            "points": [(int(r.denominator), float(r.rate)) for r in shown]})
@@ -90,53 +89,46 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
     names = data.practices.set_index("practice_agb").practice_name.to_dict()
     ind = data.indicators
     key_now = ind[(ind.quarter == q) & ind.is_key]
-    prev_year = str(data.quarter - 4)
 
-    overview, panels = [], []
-    for program in PROGRAM_ORDER:
-        rows = key_now[key_now.program == program]
-        for code, g in rows.groupby("indicator_code", sort=False):
-            r = g.iloc[0]
-            before = ind[(ind.quarter == prev_year) & (ind.indicator_code == code)]
-            den = int(g.denominator.sum())
-            overview.append({
-                "program": program, "name": r.indicator_name, "den": disclosure.count(den, sup),
-                "rate": disclosure.rate(int(g.numerator.sum()), den, sup),
-                "prev": f.pct(before.care_group_rate.iloc[0]) if len(before) else "–",
-                "reference": f.pct(r.reference_rate), "reference_label": reference_label_of(r),
-                "gap": f.pp(r.care_group_rate - r.reference_rate) if pd.notna(r.reference_rate) else "–",
-                "_sort": r.sort_order,
-            })
-            hist = ind[ind.indicator_code == code]
-            panels.append({"title": f"{program} {r.indicator_name}", "practice": {},
-                           "care_group": dict(hist.groupby("quarter").care_group_rate.first()),
-                           "national": dict(hist.groupby("quarter").national_rate.first()),
-                           "_sort": (PROGRAM_ORDER.index(program), r.sort_order)})
-    overview.sort(key=lambda r: (PROGRAM_ORDER.index(r["program"]), r["_sort"]))
+    board_key = data.board_indicators
+    overview = [{
+        "program": r.program, "name": r.indicator_name,
+        "den": f.shown(r.care_group_denominator, r.care_group_denominator_mark),
+        "rate": f.shown(r.care_group_rate, r.care_group_rate_mark, f.pct),
+        "prev": f.pct(r.care_group_rate_year_before),
+        "reference": f.pct(r.reference_rate), "reference_label": reference_label_of(r),
+        "gap": f.pp(r.reference_gap_abs),
+    } for r in data.board_overview.assign(_p=data.board_overview.program.map(PROGRAM_ORDER.index))
+        .sort_values(["_p", "sort_order"]).itertuples()]
+
+    panels = []
+    for r in data.board_overview.itertuples():
+        hist = ind[ind.indicator_code == r.indicator_code]
+        panels.append({"title": f"{r.program} {r.indicator_name}", "practice": {},
+                       "care_group": dict(hist.groupby("quarter").care_group_rate.first()),
+                       "national": dict(hist.groupby("quarter").national_rate.first()),
+                       "_sort": (PROGRAM_ORDER.index(r.program), r.sort_order)})
     panels.sort(key=lambda p: p["_sort"])
 
-    # two practices may share a name (two "De Egelantier"s): the town tells them apart
-    place = data.practices.set_index("practice_agb").place.to_dict()
-    counts = pd.Series(list(names.values())).value_counts()
-    labels_of_practices = {a: (f"{n} ({place.get(a) or a})" if counts.get(n, 0) > 1 else n) for a, n in names.items()}
+    labels_of_practices = data.practices.set_index("practice_agb").display_name.to_dict()
     heatmaps = []
     for program in PROGRAM_ORDER:
-        rows = key_now[key_now.program == program]
+        rows = board_key[board_key.program == program]
         if rows.empty:
             continue
         codes = list(rows.sort_values("sort_order").indicator_code.drop_duplicates())
         labels = dict(zip(rows.indicator_code, rows.indicator_name))
         agbs = sorted(rows.practice_agb.unique(), key=lambda a: names.get(a, a))
         gap = rows.pivot(index="practice_agb", columns="indicator_code", values="reference_gap_abs").reindex(index=agbs, columns=codes)
-        den = rows.pivot(index="practice_agb", columns="indicator_code", values="denominator").reindex(index=agbs, columns=codes)
-        suppressed = (den < sup).to_numpy()  # 0 included: nothing to show either
+        # hatched: no rate the disclosure rule lets stand (a small count) or none at all
+        hidden = gap.isna().to_numpy()
         lagging = rows.pivot(index="practice_agb", columns="indicator_code", values="lagging").reindex(
             index=agbs, columns=codes).fillna(False).astype(bool)
         heatmaps.append({"program": program, **charts.heatmap(
-            (gap * 100).to_numpy().tolist(), suppressed.tolist(), [labels_of_practices.get(a, a) for a in agbs],
+            (gap * 100).to_numpy().tolist(), hidden.tolist(), [labels_of_practices.get(a, a) for a in agbs],
             [labels[c] for c in codes], lagging.to_numpy().tolist())})
 
-    funnels, far_below = funnel_view(key_now, labels_of_practices, sup)
+    funnels, far_below = funnel_view(board_key, labels_of_practices, sup)
 
     cls = data.classification[data.classification.quarter == q]
     code_names = dict(zip(data.indicators.indicator_code, data.indicators.indicator_name))
@@ -162,17 +154,16 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
 
     # ordered by judgement and name, not by coverage: a hidden rate's place between two shown ones would bound
     # it, and with it the hidden count (RULES.md, Disclosure: nothing derivable from what stands beside it)
-    cov = data.coverage[data.coverage.quarter == q].copy()
+    cov = data.board_coverage.copy()
     cov["_name"] = cov.practice_agb.map(names)
     cov["_order"] = cov.meets_norm.map({False: 0, True: 1}).fillna(2)
     cov = cov.sort_values(["_order", "_name", "program"])
     coverage, below = [], []
     for r in cov.itertuples():
-        assessed, parts, rate_ok = disclosure.parts_of_a_total(
-            int(r.assessed_patients), {"with_care": int(r.patients_with_care), "empty": int(r.empty_records)}, sup)
         row = {"name": names.get(r.practice_agb, r.practice_agb), "program": r.program,
-               "assessed": assessed, "with_care": parts["with_care"], "empty": parts["empty"],
-               "coverage": f.pct(r.coverage) if rate_ok else "–",
+               "assessed": f.shown(r.assessed_patients, r.assessed_mark),
+               "with_care": f.shown(r.patients_with_care, r.with_care_mark),
+               "empty": f.shown(r.empty_records, r.empty_mark), "coverage": f.pct(r.coverage),
                "norm": "–" if pd.isna(r.meets_norm) else ("voldoet" if r.meets_norm else "onder norm"),
                "below": r.meets_norm is False or r.meets_norm == False}  # noqa: E712
         coverage.append(row)
@@ -202,8 +193,6 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
             short.append({"name": names[agb], "visits": n, "last": f.datum(last) if last is not None else "–"})
 
     delivered = set(ind[ind.quarter == q].practice_agb)
-    dq = data.quality.groupby(["finding", "description_nl"]).agg(practices=("practice_agb", "nunique"),
-                                                                  rows=("rows_affected", "sum")).reset_index()
     under = [r for r in status_groups[0]["rows"]]
     decisions = decision_rows(data, names, code_names, policy, q, _most_common_label(key_now))
     late = sum(1 for t in trajectories if t["overdue"])
@@ -232,8 +221,8 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
         "delivery_files": ", ".join(f"{r.file_name} ({f.num(r.rows_loaded)} regels)" for r in data.deliveries.itertuples())
         or "geen", "missing_practices": [names[a] for a in sorted(names) if a not in delivered],
         "quality": [{"description": r.description_nl, "practices": int(r.practices),
-                     "rows": disclosure.count(r.rows, sup)}
-                    for r in dq.itertuples()],
+                     "rows": f.shown(r.rows_affected, r.rows_mark)}
+                    for r in data.board_quality.sort_values(["finding", "description_nl"]).itertuples()],
         "reference_note": reference_note(data), "rule": Wording.of(policy),
         "reference_banner": reference_banner(data), "reference_header": _most_common_label(key_now),
     }

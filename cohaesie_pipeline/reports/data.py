@@ -37,7 +37,13 @@ class QuarterData:
     reserve: pd.DataFrame
     rounding: pd.DataFrame  # where the GP rows differ from the practice total by a cent
     insurers: pd.DataFrame  # the year's settlement per practice x program x insurer, as of this quarter
-    quality: pd.DataFrame  # data_quality_findings, this quarter
+    quality: pd.DataFrame  # data_quality_findings, this quarter (per practice: the practice's own report)
+    changes: pd.DataFrame  # report_practice_changes, this quarter: "Wat is veranderd"
+    # shown across practices: the board's tables as the report layer stores them, disclosure applied
+    board_overview: pd.DataFrame
+    board_indicators: pd.DataFrame
+    board_coverage: pd.DataFrame
+    board_quality: pd.DataFrame
     visits: pd.DataFrame
     steps: pd.DataFrame
     holders: pd.DataFrame
@@ -100,6 +106,11 @@ def load_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> QuarterDat
         insurers=_q(con, """select * from marts.settlement_by_insurer_as_of where as_of_quarter = ? and year = ?
                             order by practice_agb, program, insurer_uzovi""", [q, quarter.year]),
         quality=_q(con, "select * from marts.data_quality_findings where quarter = ?", [q]),
+        changes=_q(con, "select * from marts.report_practice_changes where quarter = ?", [q]),
+        board_overview=_q(con, "select * from marts.report_board_overview where quarter = ?", [q]),
+        board_indicators=_q(con, "select * from marts.report_board_key_indicators where quarter = ?", [q]),
+        board_coverage=_q(con, "select * from marts.report_board_coverage where quarter = ?", [q]),
+        board_quality=_q(con, "select * from marts.report_board_data_quality where quarter = ?", [q]),
         visits=_q(con, "select * from marts.report_practice_visits where visited_on < ?", [peil]),
         # a confirmation sent after the peildatum did not exist yet (policy/trajectory.register_as_of)
         steps=_q(con, """select * replace (case when confirmed_on <= ? then confirmed_on end as confirmed_on)

@@ -1,4 +1,4 @@
-"""Dutch number, date and label formatting for the reports, and small-count suppression."""
+"""Dutch number, date and label formatting for the reports."""
 from __future__ import annotations
 
 import math
@@ -70,16 +70,10 @@ def datum_lang(d: date) -> str:
     return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
 
 
-def suppress_count(n, threshold: int) -> str:
-    """Counts from 1 to threshold-1 are shown as '<threshold' in anything shown across practices."""
-    if missing(n):
-        return "–"
-    n = int(n)
-    return f"<{threshold}" if 0 < n < threshold else num(n)
-
-
-def is_suppressed(n, threshold: int) -> bool:
-    return not missing(n) and 0 < int(n) < threshold
+def shown(value, mark, fmt=num) -> str:
+    """A cell of a table shown across practices, as the report layer stores it: its mark ('<10', '–') where the
+    disclosure rule hid it, else the value formatted."""
+    return mark if isinstance(mark, str) and mark else fmt(value)
 
 
 def period(quarters: list[str]) -> str:

@@ -222,41 +222,27 @@ def compared_with_national(ci_low, ci_high, national) -> str:
     return "vergelijkbaar"
 
 
-# what the practice report lists as a change since last quarter: a presentation choice, not a policy rule
-NOTABLE_CHANGE = 0.05
 KIND_NL = {"proces": "Procesindicatoren", "uitkomst": "Uitkomstindicatoren"}
 
 
-def notable_change(before: dict, now: dict) -> bool:
-    """A key indicator's change worth a line: at least NOTABLE_CHANGE, and the new rate outside the previous
-    quarter's 95% interval. At 19 patients one patient moves a rate by 5 pp, well inside the interval, so
-    it is not listed; at 150 patients the same 5 pp can be."""
-    if any(f.missing(v) for v in (before["rate"], now["rate"], before["ci_low"], before["ci_high"])):
-        return False
-    return (abs(now["rate"] - before["rate"]) >= NOTABLE_CHANGE
-            and not before["ci_low"] <= now["rate"] <= before["ci_high"])
-
-
-def _changes(data: QuarterData, look: _Lookups, agb: str, programs: list[str]) -> list[str]:
+def _changes(data: QuarterData, look: _Lookups, agb: str, programs: list[str], policy: Policy) -> list[str]:
+    """"Wat is veranderd": the changes the report layer marks notable (marts.report_practice_changes: beyond the
+    policy's threshold and, for an indicator, beyond chance), and a classification that changed."""
     prev_q = str(data.quarter - 1)
+    changes = data.changes[(data.changes.practice_agb == agb) & data.changes.notable]
     out = []
     for program in programs:
-        mine = [r for r in look.rows.get((agb, program), ()) if r["is_key"]]
-        a = {r["indicator_code"]: r for r in mine if r["quarter"] == prev_q}
-        for r in (r for r in mine if r["quarter"] == data.q):
-            before = a.get(r["indicator_code"])
-            if before and notable_change(before, r):
-                out.append(f"{program}: {r['indicator_name']} {f.pct(before['rate'])} → {f.pct(r['rate'])} "
-                           f"({f.pp(r['rate'] - before['rate'])})")
+        mine = changes[changes.program == program]
+        for r in mine[mine.measure == "indicator"].sort_values(["sort_order", "indicator_code"]).itertuples():
+            out.append(f"{program}: {r.indicator_name} {f.pct(r.value_before)} → {f.pct(r.value_now)} "
+                       f"({f.pp(r.value_now - r.value_before)})")
         s0, s1 = look.status((agb, program, prev_q)), look.status((agb, program, data.q))
         if s0 and s1 and s0 != s1:
             out.append(f"{program}: classificatie {f.STATUS_NL[s0]} → {f.STATUS_NL[s1]}")
-        c0, c1 = look.coverage.get((agb, program, prev_q)), look.coverage.get((agb, program, data.q))
-        if c0 and c1 and not f.missing(c0["coverage"]) and not f.missing(c1["coverage"]) \
-                and abs(c1["coverage"] - c0["coverage"]) >= 0.02:
-            out.append(f"{program}: dekking {f.pct(c0['coverage'])} → {f.pct(c1['coverage'])}")
+        for r in mine[mine.measure == "coverage"].itertuples():
+            out.append(f"{program}: dekking {f.pct(r.value_before)} → {f.pct(r.value_now)}")
     if not out and prev_q in look.quarters:
-        out.append(f"Geen veranderingen van minstens {f.pp(NOTABLE_CHANGE, 0).lstrip('+')} die groter zijn dan toeval "
+        out.append(f"Geen veranderingen van minstens {Wording.of(policy).notable_change} die groter zijn dan toeval "
                    f"(buiten het 95%-interval van vorig kwartaal).")
     return out
 
@@ -279,7 +265,7 @@ def practice_context(data: QuarterData, agb: str, policy: Policy, produced: date
         "peildatum": f.datum_lang(data.quarter.peildatum), "produced": f.datum(produced), "fingerprint": render_fingerprint(data, policy),
         "prev_quarter": str(data.quarter - 1), "year": data.quarter.year,
         "programs": [_program_view(data, look, agb, pr, policy) for pr in programs],
-        "changes": _changes(data, look, agb, programs), "findings": findings,
+        "changes": _changes(data, look, agb, programs, policy), "findings": findings,
         "trend_period": f.period(look.quarters),
         "rule": Wording.of(policy), "policy_version": policy.label, "reference_note": reference_note(data),
         "reference_banner": reference_banner(data), "files": files or "–",

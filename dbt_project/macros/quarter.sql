@@ -33,3 +33,10 @@
 {% macro quarter_a_year_before(quarter_expr) -%}
     (cast(cast(left({{ quarter_expr }}, 4) as integer) - 1 as varchar) || right({{ quarter_expr }}, 2))
 {%- endmacro %}
+
+{# The quarter before: 2025Q1 -> 2024Q4 (what a practice report compares with under "Wat is veranderd"). #}
+{% macro quarter_before(quarter_expr) -%}
+    (case when right({{ quarter_expr }}, 1) = '1'
+          then cast(cast(left({{ quarter_expr }}, 4) as integer) - 1 as varchar) || 'Q4'
+          else left({{ quarter_expr }}, 5) || cast(cast(right({{ quarter_expr }}, 1) as integer) - 1 as varchar) end)
+{%- endmacro %}
