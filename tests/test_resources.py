@@ -58,3 +58,57 @@ def test_builds_reuse_dbts_parse_from_the_first_build_of_a_warehouse(demo_root):
     assert "Partial parsing enabled" in log or "skipping parsing" in log
     assert "Unable to do partial parsing" not in log, [
         line[:300] for line in log.splitlines() if "Unable to do partial parsing" in line]
+
+
+def test_dagster_dbt_still_starts_dbt_through_the_class_the_pipeline_swaps():
+    """dbt_in_process.invocations_in_process replaces the DbtCliInvocation that DbtCliResource.cli names in its
+    module: a dagster-dbt that moved or re-signed it would silently start dbt as a child again."""
+    import inspect
+
+    from dagster_dbt.core import resource as dagster_dbt_resource
+    from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
+
+    from cohaesie_pipeline.dbt_in_process import InProcessInvocation, invocations_in_process
+
+    assert dagster_dbt_resource.DbtCliInvocation is DbtCliInvocation
+    assert "DbtCliInvocation.run(" in inspect.getsource(dagster_dbt_resource.DbtCliResource.cli)
+    assert list(inspect.signature(DbtCliInvocation.run).parameters) == list(
+        inspect.signature(InProcessInvocation.run).parameters)
+    with invocations_in_process():
+        assert dagster_dbt_resource.DbtCliInvocation is InProcessInvocation
+    assert dagster_dbt_resource.DbtCliInvocation is DbtCliInvocation
+
+
+def test_dbt_in_this_process_reports_like_a_child_and_leaves_the_process_as_it_was(demo_root, tmp_path):
+    """A build in the test's own process: its results arrive as dagster-dbt's events, an error as dagster-dbt's
+    error with dbt's message; afterwards the folder, the environment and the warehouse are as before (dbt-duckdb's
+    connection closed, so the file opens again for writing)."""
+    import json
+    import os
+    import shutil
+
+    import duckdb
+    import pytest
+    from dagster_dbt.errors import DagsterDbtCliRuntimeError
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    from cohaesie_pipeline.assets.transformation import dbt_project, dbt_resource, dbt_vars, target_path_of
+    from cohaesie_pipeline.dbt_env import environment_for_build
+
+    db = tmp_path / "cohaesie.duckdb"
+    shutil.copy(demo_root / "data" / "warehouse" / "cohaesie.duckdb", db)
+    dbt = dbt_resource()
+    cwd, env = os.getcwd(), dict(os.environ)
+    with environment_for_build(db):
+        invocation = dbt.cli(["build", "--select", "report_practices", "--vars", json.dumps(dbt_vars())],
+                             manifest=dbt_project.manifest_path, target_path=target_path_of(db))
+    events = list(invocation.stream_raw_events())
+    finished = [e.raw_event["data"]["node_info"]["node_name"] for e in events if e.is_result_event]
+    assert "report_practices" in finished and invocation.is_successful()
+    assert os.getcwd() == cwd and dict(os.environ) == env and DuckDBConnectionManager._ENV is None
+    duckdb.connect(str(db)).close()
+    with environment_for_build(db), pytest.raises(DagsterDbtCliRuntimeError, match="Required var"):
+        # a model that needs a policy var, built without the vars
+        list(dbt.cli(["build", "--select", "report_board_coverage"], manifest=dbt_project.manifest_path,
+                     target_path=target_path_of(db)).stream_raw_events())
+    assert os.getcwd() == cwd and dict(os.environ) == env and DuckDBConnectionManager._ENV is None
