@@ -1,8 +1,9 @@
 """`cohaesie-dbt`: dbt's own command line, in a process that dies with the run that started it.
 
-dagster-dbt runs dbt as a child process. Were the run killed, a plain dbt child would go on writing to the
-warehouse and hold DuckDB's file lock while the next run starts (processes.die_with_parent). It also runs
-dbt in the folder a build names (dbt_env.py: why)."""
+Used where dbt runs as a child process: `make setup`'s parse (dbt_env.parse_project) and `cohaesie
+policy-diff`'s rebuild on a copy (the pipeline's own builds run dbt in the step's process, dbt_in_process.py).
+Were the parent killed, a plain dbt child would go on writing and hold DuckDB's file lock while the next run
+starts (processes.die_with_parent). It also runs dbt in the folder a build names (dbt_env.py: why)."""
 from __future__ import annotations
 
 import os

@@ -20,7 +20,9 @@ from cohaesie_pipeline.paths import DBT_PROJECT_DIR, warehouse_path
 from cohaesie_pipeline.processes import environment
 
 # dbt next to this interpreter (the venv need not be activated for `cohaesie` or the UI), started through
-# `cohaesie-dbt` so that it dies with the run that started it (dbt_child.py)
+# `cohaesie-dbt` so that it dies with the run that started it (dbt_child.py): the parse here and policy-diff's
+# rebuild. The pipeline's builds run dbt in the step's own process (dbt_in_process.py) and only take the folder
+# and the warehouse's name from here.
 _BIN = Path(sys.executable).parent
 DBT_EXECUTABLE = str(_BIN / "cohaesie-dbt") if (_BIN / "cohaesie-dbt").exists() else str(_BIN / "dbt")
 
