@@ -55,7 +55,8 @@ def euro(v) -> str:
     d = Decimal(str(v)).quantize(Decimal("0.01"))
     sign = "−" if d < 0 else ""
     whole, cents = f"{abs(d):.2f}".split(".")
-    return f"{sign}€ {int(whole):,}".replace(",", ".") + f",{cents}"
+    # a no-break space: "€" never ends a line with its amount on the next
+    return f"{sign}€\u00a0{int(whole):,}".replace(",", ".") + f",{cents}"
 
 
 def datum(d) -> str:
