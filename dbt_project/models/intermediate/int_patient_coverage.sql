@@ -105,26 +105,37 @@ assessed as (
             else 'assessed'
         end as assessment
     from joined
+),
+
+judged as (
+    select
+        quarter,
+        patient_id,
+        practice_agb,
+        program,
+        fee_amount,
+        insurer_uzovi,
+        source_line,
+        enrolment_start,
+        not_assessed_reason,
+        assessment,
+        assessment = 'grace' as is_grace,
+        core_concepts_in_window,
+        core_concepts_in_own_window,
+        core_concepts,
+        {% if var('care_rule') == 'all' -%}
+        core_concepts_in_own_window >= core_concepts
+        {%- else -%}
+        core_concepts_in_window >= 1
+        {%- endif %} as received_care
+    from assessed
 )
 
 select
-    quarter,
-    patient_id,
-    practice_agb,
-    program,
-    fee_amount,
-    insurer_uzovi,
-    source_line,
-    enrolment_start,
-    not_assessed_reason,
-    assessment,
-    assessment = 'grace' as is_grace,
-    core_concepts_in_window,
-    core_concepts_in_own_window,
-    core_concepts,
-    {% if var('care_rule') == 'all' -%}
-    core_concepts_in_own_window >= core_concepts
-    {%- else -%}
-    core_concepts_in_window >= 1
-    {%- endif %} as received_care
-from assessed
+    *,
+    -- the coverage norm's two kinds of assessed patient, said once for every mart that counts them (coverage,
+    -- the insurer split, the private worklist): 'with_care', or an 'empty_record' whose fee a settlement takes
+    -- back; null for a patient who is not assessed
+    case when assessment = 'assessed' then case when received_care then 'with_care' else 'empty_record' end end
+        as care_status
+from judged

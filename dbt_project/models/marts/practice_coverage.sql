@@ -15,15 +15,15 @@ per_practice as (
         count(*) filter (where assessment = 'not_assessable') as declared_not_assessable,
         count(*) filter (where assessment = 'grace') as grace_patients,
         count(*) filter (where assessment = 'assessed') as assessed_patients,
-        count(*) filter (where assessment = 'assessed' and received_care) as patients_with_care,
+        count(*) filter (where care_status = 'with_care') as patients_with_care,
         cast(sum(fee_amount) as decimal(12, 2)) as fees_declared,
         {% for kind in ['double_declared', 'not_assessable', 'grace'] -%}
         cast(coalesce(sum(fee_amount) filter (where assessment = '{{ kind }}'), 0) as decimal(12, 2))
             as fees_{{ kind }},
         {% endfor -%}
-        cast(coalesce(sum(fee_amount) filter (where assessment = 'assessed' and received_care), 0) as decimal(12, 2))
+        cast(coalesce(sum(fee_amount) filter (where care_status = 'with_care'), 0) as decimal(12, 2))
             as fees_with_care,
-        cast(coalesce(sum(fee_amount) filter (where assessment = 'assessed' and not received_care), 0)
+        cast(coalesce(sum(fee_amount) filter (where care_status = 'empty_record'), 0)
              as decimal(12, 2)) as fees_without_care
     from patients
     group by all

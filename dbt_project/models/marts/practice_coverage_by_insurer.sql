@@ -17,9 +17,9 @@ select
     p.insurer_uzovi,
     coalesce(any_value(i.insurer_name), 'onbekend') as insurer_name,
     count(*) as declared_patients,
-    count(*) filter (where p.assessment = 'assessed' and not p.received_care) as patients_without_care,
+    count(*) filter (where p.care_status = 'empty_record') as patients_without_care,
     cast(sum(p.fee_amount) as decimal(12, 2)) as fees_declared,
-    cast(coalesce(sum(p.fee_amount) filter (where p.assessment = 'assessed' and not p.received_care), 0)
+    cast(coalesce(sum(p.fee_amount) filter (where p.care_status = 'empty_record'), 0)
          as decimal(12, 2)) as fees_without_care
 from patients as p
 left join insurers as i on i.uzovi = p.insurer_uzovi

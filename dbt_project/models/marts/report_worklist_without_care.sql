@@ -14,4 +14,4 @@ select p.quarter, p.practice_agb, p.program, p.patient_id, p.fee_amount, l.last_
 from {{ ref('int_patient_coverage') }} as p
 inner join {{ ref('practice_coverage') }} as cov using (quarter, practice_agb, program)
 left join core_last as l using (quarter, patient_id, practice_agb, program)
-where p.assessment = 'assessed' and not p.received_care
+where p.care_status = 'empty_record'
