@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,20 +55,25 @@ class FinishedDbt:
 
 
 @contextmanager
-def _as_a_child_would_run(env: Mapping[str, str]) -> Iterator[None]:
-    """The variables dagster-dbt set for the child (its env is os.environ plus those), and the child's folder;
-    both as they were afterwards."""
+def _as_a_child_would_run(env: Mapping[str, str], args: Sequence[str]) -> Iterator[None]:
+    """The variables dagster-dbt set for the child (its env is os.environ plus those), the child's folder and
+    command line; all as they were afterwards."""
     values = {k: v for k, v in env.items() if os.environ.get(k) != v and k != CWD_VARIABLE}
     # the child's own log output went to the pipe dagster-dbt reads; the callback takes its place (dbt's log file
     # keeps its own level)
     values.update(DBT_LOG_LEVEL="none", DBT_LOG_LEVEL_FILE=env.get("DBT_LOG_LEVEL_FILE", "debug"))
-    saved_cwd = os.getcwd()
+    saved_cwd, saved_argv = os.getcwd(), sys.argv
     with environment(values):
         try:
             if folder := env.get(CWD_VARIABLE):
                 os.chdir(folder)
+            # dbt reads sys.argv besides the arguments it is given: it parses it again with the command's options
+            # to tell which flags the user set (dbt/cli/flags.py), and logs it as the invocation. The step's own
+            # command line (`cohaesie run -q ...`, pytest's) must not become dbt flags: dbt sees what a child would.
+            sys.argv = ["dbt", *args]
             yield
         finally:
+            sys.argv = saved_argv
             os.chdir(saved_cwd)
 
 
@@ -92,7 +98,7 @@ def run_dbt(args: Sequence[str], env: Mapping[str, str]) -> FinishedDbt:
         if msg.info.level in _LEVELS:
             lines.append(msg_to_json(msg).encode() + b"\n")
 
-    with _as_a_child_would_run(env):
+    with _as_a_child_would_run(env, args[1:]):
         try:
             result = dbtRunner(callbacks=[keep]).invoke(list(args[1:]))
         finally:

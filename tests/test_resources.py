@@ -86,6 +86,8 @@ def test_dbt_in_this_process_reports_like_a_child_and_leaves_the_process_as_it_w
     import json
     import os
     import shutil
+    import sys
+    from unittest import mock
 
     import duckdb
     import pytest
@@ -107,6 +109,16 @@ def test_dbt_in_this_process_reports_like_a_child_and_leaves_the_process_as_it_w
     assert "report_practices" in finished and invocation.is_successful()
     assert os.getcwd() == cwd and dict(os.environ) == env and DuckDBConnectionManager._ENV is None
     duckdb.connect(str(db)).close()
+    # dbt also parses sys.argv for flags: the process's own command line must not reach it (a child's would not)
+    with environment_for_build(db), mock.patch.object(sys, "argv", ["cohaesie", "--threads", "7", "-q"]):
+        dbt.cli(["build", "--select", "report_practices", "--vars", json.dumps(dbt_vars())],
+                manifest=dbt_project.manifest_path, target_path=target_path_of(db)).wait()
+        assert sys.argv == ["cohaesie", "--threads", "7", "-q"]
+    started = [json.loads(line)["info"]["msg"] for line in (target_path_of(db) / "dbt.log").read_text().splitlines()
+               if "running dbt with arguments" in line][-1]
+    command = started.split("'invocation_command': '")[1].split("'")[0]
+    assert command.startswith("dbt build ") and "--select report_practices" in command
+    assert "'quiet': 'False'" in started and "--threads" not in started
     with environment_for_build(db), pytest.raises(DagsterDbtCliRuntimeError, match="Required var"):
         # a model that needs a policy var, built without the vars
         list(dbt.cli(["build", "--select", "report_board_coverage"], manifest=dbt_project.manifest_path,
