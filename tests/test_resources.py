@@ -109,6 +109,10 @@ def test_dbt_in_this_process_reports_like_a_child_and_leaves_the_process_as_it_w
     assert "report_practices" in finished and invocation.is_successful()
     assert os.getcwd() == cwd and dict(os.environ) == env and DuckDBConnectionManager._ENV is None
     duckdb.connect(str(db)).close()
+    # an error dbt raises before it logs anything still reaches dagster-dbt's message
+    with environment_for_build(db), pytest.raises(DagsterDbtCliRuntimeError, match="No such option '--no-such-flag'"):
+        list(dbt.cli(["build", "--no-such-flag"], manifest=dbt_project.manifest_path,
+                     target_path=target_path_of(db)).stream_raw_events())
     # dbt also parses sys.argv for flags: the process's own command line must not reach it (a child's would not)
     with environment_for_build(db), mock.patch.object(sys, "argv", ["cohaesie", "--threads", "7", "-q"]):
         dbt.cli(["build", "--select", "report_practices", "--vars", json.dumps(dbt_vars())],
