@@ -50,9 +50,6 @@ class FinishedDbt:
     def send_signal(self, _signal) -> None:  # nothing left running to interrupt
         pass
 
-    def poll(self) -> int:
-        return self.returncode
-
 
 @contextmanager
 def _as_a_child_would_run(env: Mapping[str, str], args: Sequence[str]) -> Iterator[None]:

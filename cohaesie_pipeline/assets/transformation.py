@@ -132,10 +132,11 @@ def prune_run_targets(target: Path, keep: int = KEEP_RUN_TARGETS) -> None:
 
 class DbtCli(DbtCliResource):
     """dagster-dbt's resource running dbt in this process (dbt_in_process.py, ~2 s per build), and without two
-    things it does before every invocation that this pipeline does not use, 3.4 s of a 200-practice build: running `dbt --version` in a subprocess (the dbt started here is
-    always the dbt-core installed beside this package, cohaesie-dbt included), and opening a dbt adapter
-    in-process, which dagster-dbt needs only for `fetch_column_metadata`/`fetch_row_counts` (table_metadata
-    reads the warehouse once instead). tests/test_resources.py fails when dagster-dbt renames these."""
+    things it does before every invocation that this pipeline does not use, 3.4 s of a 200-practice build:
+    running `dbt --version` in a subprocess (the dbt started here is always the dbt-core installed beside this
+    package, cohaesie-dbt included), and opening a dbt adapter in-process, which dagster-dbt needs only for
+    `fetch_column_metadata`/`fetch_row_counts` (table_metadata reads the warehouse once instead).
+    tests/test_resources.py fails when dagster-dbt renames these."""
 
     @cached_property
     def _cli_version(self) -> Version:

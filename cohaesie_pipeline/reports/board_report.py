@@ -91,6 +91,8 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
     key_now = ind[(ind.quarter == q) & ind.is_key]
 
     board_key = data.board_indicators
+    key_indicators = list(data.board_overview.assign(_p=data.board_overview.program.map(PROGRAM_ORDER.index))
+                          .sort_values(["_p", "sort_order"]).itertuples())
     overview = [{
         "program": r.program, "name": r.indicator_name,
         "den": f.shown(r.care_group_denominator, r.care_group_denominator_mark),
@@ -98,17 +100,13 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
         "prev": f.pct(r.care_group_rate_year_before),
         "reference": f.pct(r.reference_rate), "reference_label": reference_label_of(r),
         "gap": f.pp(r.reference_gap_abs),
-    } for r in data.board_overview.assign(_p=data.board_overview.program.map(PROGRAM_ORDER.index))
-        .sort_values(["_p", "sort_order"]).itertuples()]
-
+    } for r in key_indicators]
     panels = []
-    for r in data.board_overview.itertuples():
+    for r in key_indicators:
         hist = ind[ind.indicator_code == r.indicator_code]
         panels.append({"title": f"{r.program} {r.indicator_name}", "practice": {},
                        "care_group": dict(hist.groupby("quarter").care_group_rate.first()),
-                       "national": dict(hist.groupby("quarter").national_rate.first()),
-                       "_sort": (PROGRAM_ORDER.index(r.program), r.sort_order)})
-    panels.sort(key=lambda p: p["_sort"])
+                       "national": dict(hist.groupby("quarter").national_rate.first())})
 
     labels_of_practices = data.practices.set_index("practice_agb").display_name.to_dict()
     heatmaps = []
@@ -194,7 +192,8 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
 
     delivered = set(ind[ind.quarter == q].practice_agb)
     under = [r for r in status_groups[0]["rows"]]
-    decisions = decision_rows(data, names, code_names, policy, q, _most_common_label(key_now))
+    reference_header = _most_common_label(key_now)
+    decisions = decision_rows(data, names, code_names, policy, q, reference_header)
     late = sum(1 for t in trajectories if t["overdue"])
     headlines = [
         f"{len(under)} praktijk-programma's minder presterend, {len(status_groups[2]['rows'])} verbeterend, "
@@ -224,5 +223,5 @@ def board_context(data: QuarterData, policy: Policy, produced: date) -> dict:
                      "rows": f.shown(r.rows_affected, r.rows_mark)}
                     for r in data.board_quality.sort_values(["finding", "description_nl"]).itertuples()],
         "reference_note": reference_note(data), "rule": Wording.of(policy),
-        "reference_banner": reference_banner(data), "reference_header": _most_common_label(key_now),
+        "reference_banner": reference_banner(data), "reference_header": reference_header,
     }
